@@ -1,0 +1,71 @@
+# 善治 Shanzhi. `make run` serves the demo county; `make test` runs every check.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+VENDOR := shanzhi/web/static/vendor
+PG_URL ?= postgresql://postgres@127.0.0.1:5432/shanzhi
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test install assets migrate demo serve lint typecheck pytest pytest-sqlite pytest-postgres browser clean bench
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip==25.3
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) assets
+
+# htmx and ECharts from npm, copied into static files; nothing third-party is committed.
+$(VENDOR)/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	mkdir -p $(VENDOR)
+	cp node_modules/htmx.org/dist/htmx.min.js node_modules/echarts/dist/echarts.min.js $(VENDOR)/
+	touch $@
+
+assets: $(VENDOR)/.installed
+
+migrate: install
+	$(BIN)/shanzhi migrate --noinput
+
+demo: migrate
+	$(BIN)/shanzhi demo load
+
+serve: install
+	$(BIN)/shanzhi collectstatic --noinput --verbosity 0
+	$(BIN)/shanzhi run_huey --workers 2 & HUEY_PID=$$!; \
+	trap "kill $$HUEY_PID 2>/dev/null" EXIT INT TERM; \
+	$(BIN)/gunicorn shanzhi.config.wsgi:application --bind $(HOST):$(PORT) --workers 3 --access-logfile -
+
+run: demo serve
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy shanzhi
+
+pytest-sqlite: install
+	env -u DATABASE_URL $(BIN)/pytest -m "not browser"
+
+pytest-postgres: install
+	DATABASE_URL=$(PG_URL) $(BIN)/pytest -m "not browser"
+
+# Debian's chromium, driven by Playwright; installed by the project when missing.
+browser: install
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+	env -u DATABASE_URL $(BIN)/pytest -m browser
+
+test: lint typecheck pytest-sqlite pytest-postgres browser
+
+bench: install
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) node_modules $(VENDOR) .mypy_cache .ruff_cache .pytest_cache

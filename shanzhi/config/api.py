@@ -1,0 +1,84 @@
+"""The JSON API at /api/v1/: one NinjaAPI, auth by session or bearer token, errors as
+{code, message} with a Chinese message."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import APIKeyCookie, HttpBearer
+
+from shanzhi.core.errors import ServiceError
+from shanzhi.core.tokens import token_authenticate
+
+
+class BearerToken(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        user = token_authenticate(plain=token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+class SessionAuth(APIKeyCookie):
+    """The logged-in page session; CSRF is checked on unsafe methods."""
+
+    param_name = "sessionid"
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            return user
+        return None
+
+
+api = NinjaAPI(
+    title="善治 Shanzhi API",
+    version="1",
+    description="基层治理平台接口。错误以 JSON 返回:{code, message}。",
+    auth=[BearerToken(), SessionAuth()],
+    urls_namespace="api",
+)
+
+
+@api.exception_handler(ServiceError)
+def service_error(request: HttpRequest, exc: ServiceError) -> HttpResponse:
+    return api.create_response(request, exc.as_dict(), status=exc.status)
+
+
+@api.exception_handler(ValidationError)
+def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    details = [
+        {"loc": [str(p) for p in err.get("loc", [])], "msg": str(err.get("msg", ""))} for err in exc.errors
+    ]
+    return api.create_response(
+        request, {"code": "invalid_input", "message": "请求数据格式不正确", "details": details}, status=422
+    )
+
+
+@api.exception_handler(AuthenticationError)
+def auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return api.create_response(request, {"code": "unauthenticated", "message": "请先登录或提供有效的令牌"}, status=401)
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return api.create_response(request, {"code": "http_error", "message": str(exc)}, status=exc.status_code)
+
+
+def register_routers() -> None:
+    """Each app's router is mounted here, so urls.py stays one line per app."""
+    from shanzhi.audit.api import router as audit_router
+    from shanzhi.core.api import router as core_router
+    from shanzhi.duties.api import router as duties_router
+    from shanzhi.grid.api import router as grid_router
+
+    api.add_router("/core", core_router)
+    api.add_router("/audit", audit_router)
+    api.add_router("/duties", duties_router)
+    api.add_router("/grids", grid_router)
+
+
+register_routers()

@@ -1,0 +1,12 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from shanzhi.config.api import api
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("duties/", include("shanzhi.duties.urls")),
+    path("grids/", include("shanzhi.grid.urls")),
+    path("", include("shanzhi.web.urls")),
+]

@@ -1,0 +1,36 @@
+"""Navigation by role, available to every template as `nav`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+
+from shanzhi.core.selectors import roles_of, staff_of
+
+# (url name, label, roles that see it; empty = every signed-in user)
+NAV_ITEMS: list[tuple[str, str, frozenset[str]]] = [
+    ("web:home", "工作台", frozenset()),
+    ("web:org_tree", "组织架构", frozenset({"admin", "leader", "supervisor", "dispatcher", "auditor"})),
+    ("duties:list", "权责清单", frozenset({"admin", "leader", "supervisor", "dispatcher", "handler"})),
+    ("grid:map", "网格地图", frozenset({"admin", "leader", "supervisor", "dispatcher", "gridworker"})),
+    ("web:audit_status", "审计日志", frozenset({"admin", "auditor"})),
+]
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav": [], "me": None}
+    roles = roles_of(user=user)
+    items = []
+    for name, label, allowed in NAV_ITEMS:
+        if allowed and not (roles & allowed):
+            continue
+        try:
+            url = reverse(name)
+        except NoReverseMatch:  # an app not mounted in this deployment
+            continue
+        items.append({"url": url, "label": label, "active": request.path == url})
+    return {"nav": items, "me": staff_of(user=user), "my_roles": sorted(roles)}

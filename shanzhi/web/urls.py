@@ -1,0 +1,13 @@
+from django.urls import path
+
+from shanzhi.web import views
+
+app_name = "web"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", views.logout_view, name="logout"),
+    path("org/", views.org_tree, name="org_tree"),
+    path("audit/", views.audit_status, name="audit_status"),
+]
