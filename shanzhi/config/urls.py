@@ -6,6 +6,7 @@ from shanzhi.config.api import api
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("audit/", include("shanzhi.audit.urls")),
     path("duties/", include("shanzhi.duties.urls")),
     path("grids/", include("shanzhi.grid.urls")),
     path("", include("shanzhi.web.urls")),

@@ -15,7 +15,7 @@ NAV_ITEMS: list[tuple[str, str, frozenset[str]]] = [
     ("web:org_tree", "组织架构", frozenset({"admin", "leader", "supervisor", "dispatcher", "auditor"})),
     ("duties:list", "权责清单", frozenset({"admin", "leader", "supervisor", "dispatcher", "handler"})),
     ("grid:map", "网格地图", frozenset({"admin", "leader", "supervisor", "dispatcher", "gridworker"})),
-    ("web:audit_status", "审计日志", frozenset({"admin", "auditor"})),
+    ("audit:status", "审计日志", frozenset({"admin", "auditor"})),
 ]
 
 

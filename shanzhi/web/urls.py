@@ -9,5 +9,4 @@ urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.logout_view, name="logout"),
     path("org/", views.org_tree, name="org_tree"),
-    path("audit/", views.audit_status, name="audit_status"),
 ]

@@ -32,8 +32,3 @@ def home(request: HttpRequest) -> HttpResponse:
 def org_tree(request: HttpRequest) -> HttpResponse:
     regions = region_list(user=request.user).select_related("parent")
     return render(request, "web/org_tree.html", {"regions": regions})
-
-
-@login_required
-def audit_status(request: HttpRequest) -> HttpResponse:
-    return render(request, "web/audit_status.html", {})
