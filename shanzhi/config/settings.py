@@ -175,4 +175,6 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "filters": ["mask_personal_data"]},
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # axes logs every login at INFO; lock-outs (WARNING) are what an operator needs to see.
+    "loggers": {"axes": {"level": "WARNING"}},
 }

@@ -8,5 +8,5 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.logout_view, name="logout"),
-    path("org/", views.org_tree, name="org_tree"),
+    path("org/", views.org_tree_view, name="org_tree"),
 ]

@@ -1,4 +1,4 @@
-"""Login, the role home pages, the org tree and audit status."""
+"""Login, the role home pages and the org tree."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from shanzhi.core.selectors import region_list, roles_of
+from shanzhi.core.selectors import roles_of
+from shanzhi.web.home import work_areas
+from shanzhi.web.selectors import jurisdiction_summary, org_tree
 
 
 class LoginView(auth_views.LoginView):
@@ -25,10 +27,14 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "web/home.html", {"roles": roles_of(user=request.user)})
+    roles = roles_of(user=request.user)
+    return render(
+        request,
+        "web/home.html",
+        {"areas": work_areas(roles=roles), "summary": jurisdiction_summary(user=request.user)},
+    )
 
 
 @login_required
-def org_tree(request: HttpRequest) -> HttpResponse:
-    regions = region_list(user=request.user).select_related("parent")
-    return render(request, "web/org_tree.html", {"regions": regions})
+def org_tree_view(request: HttpRequest) -> HttpResponse:
+    return render(request, "web/org_tree.html", {"tree": org_tree(user=request.user)})

@@ -1,0 +1,48 @@
+"""What each role's home page leads to, first things first.
+
+One table, read top to bottom: the first matching areas are the role's own work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import NoReverseMatch, reverse
+
+
+@dataclass(frozen=True)
+class Area:
+    url_name: str
+    title: str
+    text: str
+    roles: frozenset[str]
+
+
+AREAS = [
+    Area("grid:map", "我的网格", "查看所负责网格的范围、所属村社区和网格员,定位一个地点属于哪个网格。",
+         frozenset({"gridworker"})),
+    Area("duties:list", "权责清单", "乡镇履职事项清单与村级协助事项清单:查看、比较版本、导入导出,核对事项是否在清单内。",
+         frozenset({"admin", "leader", "supervisor", "dispatcher", "handler"})),
+    Area("grid:map", "网格地图", "全县网格一张图:各乡镇、村社区、网格的范围与网格员。",
+         frozenset({"admin", "leader", "supervisor", "dispatcher"})),
+    Area("web:org_tree", "组织架构", "县、乡镇街道、村社区三级区域,各级承办单位、物业企业服务的小区与人员。",
+         frozenset({"admin", "leader", "supervisor", "dispatcher", "auditor", "operator"})),
+    Area("audit:status", "审计日志", "防篡改审计日志的最新签名树头,一键校验全部记录。",
+         frozenset({"admin", "auditor"})),
+    Area("admin:index", "后台管理", "维护区域、承办单位、人员与角色、目录数据。", frozenset({"admin"})),
+]
+
+
+def work_areas(*, roles: set[str]) -> list[dict[str, str]]:
+    seen: set[str] = set()
+    out = []
+    for area in AREAS:
+        if not (roles & area.roles) or area.url_name in seen:
+            continue
+        try:
+            url = reverse(area.url_name)
+        except NoReverseMatch:
+            continue
+        seen.add(area.url_name)
+        out.append({"url": url, "title": area.title, "text": area.text})
+    return out
