@@ -6,7 +6,7 @@ import logging
 import re
 
 _ID_IN_TEXT = re.compile(r"(?<!\d)(\d{6})\d{8}(\d{3}[\dXx])(?!\d)")
-_MOBILE_IN_TEXT = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+_MOBILE_IN_TEXT = re.compile(r"(?:(?<=86)|(?<!\d))(1[3-9]\d)[ -]?\d{4}[ -]?(\d{4})(?!\d)")
 
 
 def mask_id_number(value: str) -> str:
