@@ -42,17 +42,28 @@ def county(db: Any) -> County:
         ("property", "enterprise", "物业服务企业", "Property company"),
     ]:
         handler_type_upsert(actor=None, code=code, kind=kind, name_zh=zh, name_en=en)
-    dept = handler_create(actor=None, code="urban_mgmt", type_code="urban_mgmt", name="县城管局", region=county)
-    town_a_gov = handler_create(actor=None, code="township-331199101000", type_code="township",
-                                name="青石镇人民政府", region=town_a)
-    town_b_gov = handler_create(actor=None, code="township-331199102000", type_code="township",
-                                name="白沙镇人民政府", region=town_b)
+    dept = handler_create(
+        actor=None, code="urban_mgmt", type_code="urban_mgmt", name="县城管局", region=county
+    )
+    town_a_gov = handler_create(
+        actor=None, code="township-331199101000", type_code="township", name="青石镇人民政府", region=town_a
+    )
+    town_b_gov = handler_create(
+        actor=None, code="township-331199102000", type_code="township", name="白沙镇人民政府", region=town_b
+    )
     return County(county, town_a, town_b, village_a1, village_a2, village_b1, dept, town_a_gov, town_b_gov)
 
 
 def make_user(*, username: str, region: Region, roles: list[str], handler: Handler | None = None) -> Any:
-    staff = staff_create(actor=None, username=username, password=PASSWORD, name=username, region=region,
-                         roles=roles, handler=handler)
+    staff = staff_create(
+        actor=None,
+        username=username,
+        password=PASSWORD,
+        name=username,
+        region=region,
+        roles=roles,
+        handler=handler,
+    )
     return staff.user
 
 
@@ -64,14 +75,16 @@ def admin_user(county: County) -> Any:
 @pytest.fixture
 def user_a(county: County) -> Any:
     """A township-A handler: sees township A's subtree only."""
-    return make_user(username="t-town-a", region=county.town_a, roles=["handler", "leader"],
-                     handler=county.town_a_gov)
+    return make_user(
+        username="t-town-a", region=county.town_a, roles=["handler", "leader"], handler=county.town_a_gov
+    )
 
 
 @pytest.fixture
 def user_b(county: County) -> Any:
-    return make_user(username="t-town-b", region=county.town_b, roles=["handler", "leader"],
-                     handler=county.town_b_gov)
+    return make_user(
+        username="t-town-b", region=county.town_b, roles=["handler", "leader"], handler=county.town_b_gov
+    )
 
 
 @pytest.fixture

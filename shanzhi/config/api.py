@@ -60,7 +60,9 @@ def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse
 
 @api.exception_handler(AuthenticationError)
 def auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    return api.create_response(request, {"code": "unauthenticated", "message": "请先登录或提供有效的令牌"}, status=401)
+    return api.create_response(
+        request, {"code": "unauthenticated", "message": "请先登录或提供有效的令牌"}, status=401
+    )
 
 
 @api.exception_handler(HttpError)

@@ -59,7 +59,12 @@ class StaffAdmin(admin.ModelAdmin):
         return "、".join(r.get_role_display() for r in obj.roles.all())
 
     def get_queryset(self, request: HttpRequest) -> Any:
-        return super().get_queryset(request).prefetch_related("roles").select_related("region", "handler", "user")
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related("roles")
+            .select_related("region", "handler", "user")
+        )
 
 
 @admin.register(ApiToken)

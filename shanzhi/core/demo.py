@@ -38,17 +38,110 @@ TOWNSHIPS = [
 ]
 
 COMMUNITY_NAMES = [
-    "城中", "文昌", "南门", "北门", "东湖", "西园", "锦绣", "阳光", "春晖", "秀水", "望江", "金桥",
-    "新华", "丰乐", "滨江", "龙泉", "育才", "朝阳", "清溪", "和美",
+    "城中",
+    "文昌",
+    "南门",
+    "北门",
+    "东湖",
+    "西园",
+    "锦绣",
+    "阳光",
+    "春晖",
+    "秀水",
+    "望江",
+    "金桥",
+    "新华",
+    "丰乐",
+    "滨江",
+    "龙泉",
+    "育才",
+    "朝阳",
+    "清溪",
+    "和美",
 ]
 VILLAGE_NAMES = [
-    "上溪", "下溪", "石门", "枫林", "竹坞", "杨家", "王宅", "李宅", "后岙", "前山", "黄泥岭", "松岭",
-    "梅坞", "金竹", "大路", "长坑", "东坪", "西岭", "南塘", "北坞", "岭头", "坑口", "水口", "新塘",
-    "桥头", "墩头", "陈家", "周村", "吴宅", "徐坞", "高田", "塘下", "岩下", "溪口", "芦田", "樟树",
-    "官庄", "马岭", "鹤溪", "沙湾", "石桥", "柳村", "茶园", "潘村", "方坑", "叶宅", "朱坑", "葛村",
-    "蒋家", "罗源", "蓝田", "湖边", "山后", "双溪", "银坑", "下田", "上坪", "横塘", "里岙", "外村",
-    "大坑", "小溪", "张村", "赵家", "孙宅", "何家", "施村", "郑坞", "钱塘", "毛田", "洪岭", "柏树",
-    "桂花", "荷塘", "青山", "白岩", "红岩", "凤凰", "龙门", "仙岩", "古竹", "庙前",
+    "上溪",
+    "下溪",
+    "石门",
+    "枫林",
+    "竹坞",
+    "杨家",
+    "王宅",
+    "李宅",
+    "后岙",
+    "前山",
+    "黄泥岭",
+    "松岭",
+    "梅坞",
+    "金竹",
+    "大路",
+    "长坑",
+    "东坪",
+    "西岭",
+    "南塘",
+    "北坞",
+    "岭头",
+    "坑口",
+    "水口",
+    "新塘",
+    "桥头",
+    "墩头",
+    "陈家",
+    "周村",
+    "吴宅",
+    "徐坞",
+    "高田",
+    "塘下",
+    "岩下",
+    "溪口",
+    "芦田",
+    "樟树",
+    "官庄",
+    "马岭",
+    "鹤溪",
+    "沙湾",
+    "石桥",
+    "柳村",
+    "茶园",
+    "潘村",
+    "方坑",
+    "叶宅",
+    "朱坑",
+    "葛村",
+    "蒋家",
+    "罗源",
+    "蓝田",
+    "湖边",
+    "山后",
+    "双溪",
+    "银坑",
+    "下田",
+    "上坪",
+    "横塘",
+    "里岙",
+    "外村",
+    "大坑",
+    "小溪",
+    "张村",
+    "赵家",
+    "孙宅",
+    "何家",
+    "施村",
+    "郑坞",
+    "钱塘",
+    "毛田",
+    "洪岭",
+    "柏树",
+    "桂花",
+    "荷塘",
+    "青山",
+    "白岩",
+    "红岩",
+    "凤凰",
+    "龙门",
+    "仙岩",
+    "古竹",
+    "庙前",
 ]
 
 PROPERTY_COMPANIES = [
@@ -112,8 +205,14 @@ def _regions(stdout: TextIO) -> Region:
 def _handlers(county: Region, stdout: TextIO) -> None:
     for row in handler_types():
         current = HandlerType.objects.filter(code=row.code).first()
-        if current is None or (current.kind, current.name_zh, current.name_en) != (row.kind, row.name_zh, row.name_en):
-            handler_type_upsert(actor=None, code=row.code, kind=row.kind, name_zh=row.name_zh, name_en=row.name_en)
+        if current is None or (current.kind, current.name_zh, current.name_en) != (
+            row.kind,
+            row.name_zh,
+            row.name_en,
+        ):
+            handler_type_upsert(
+                actor=None, code=row.code, kind=row.kind, name_zh=row.name_zh, name_en=row.name_en
+            )
     existing = set(Handler.objects.values_list("code", flat=True))
     wanted: list[tuple[str, str, str, Region]] = []
     for row in handler_types():
@@ -144,8 +243,12 @@ def _estates(stdout: TextIO) -> None:
         for k in range(2):
             name = ESTATE_NAMES[(n + k) % len(ESTATE_NAMES)] + ("" if k == 0 else "二期")
             if (community.code, name) not in existing:
-                estate_create(actor=None, name=name, region=community,
-                              property_company=companies[(n + k) % len(companies)])
+                estate_create(
+                    actor=None,
+                    name=name,
+                    region=community,
+                    property_company=companies[(n + k) % len(companies)],
+                )
                 created += 1
     stdout.write(f"  小区:新增 {created} 个\n")
 
@@ -164,7 +267,9 @@ def _accounts(stdout: TextIO) -> None:
             handler=Handler.objects.get(code=handler_code) if handler_code else None,
             roles=roles,
         )
-    stdout.write(f"  演示账号:{Staff.objects.filter(user__username__in=[a[0] for a in ACCOUNTS]).count()} 个\n")
+    stdout.write(
+        f"  演示账号:{Staff.objects.filter(user__username__in=[a[0] for a in ACCOUNTS]).count()} 个\n"
+    )
 
 
 def load_demo(*, stdout: TextIO) -> None:

@@ -41,6 +41,9 @@ class MaskPersonalDataFilter(logging.Filter):
             message = record.getMessage()
         except Exception:  # a broken format string is not ours to fix here
             return True
+        if record.exc_info and not record.exc_text:
+            # Tracebacks quote argument values; mask them too.
+            record.exc_text = mask_text(logging.Formatter().formatException(record.exc_info))
         masked = mask_text(message)
         if masked != message:
             record.msg, record.args = masked, None

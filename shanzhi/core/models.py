@@ -23,7 +23,9 @@ class Region(models.Model):
     name = models.CharField("名称", max_length=64)
     level = models.CharField("层级", max_length=16, choices=RegionLevel.choices)
     kind = models.CharField("类别", max_length=16, blank=True, help_text="镇/乡/街道, 村/社区")
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
     path = models.CharField(max_length=255, db_index=True, editable=False)
 
     class Meta:
@@ -120,9 +122,16 @@ class Staff(models.Model):
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff")
     name = models.CharField("姓名", max_length=64)
-    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="staff", verbose_name="所属区域")
+    region = models.ForeignKey(
+        Region, on_delete=models.PROTECT, related_name="staff", verbose_name="所属区域"
+    )
     handler = models.ForeignKey(
-        Handler, null=True, blank=True, on_delete=models.PROTECT, related_name="staff", verbose_name="所属单位"
+        Handler,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="staff",
+        verbose_name="所属单位",
     )
     phone = models.CharField("手机号", max_length=11, blank=True)
 

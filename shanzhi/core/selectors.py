@@ -18,9 +18,9 @@ def staff_of(*, user: Any) -> Staff | None:
     """The Staff row of a user, cached on the user object for the request."""
     if user is None or not getattr(user, "is_authenticated", False):
         return None
-    cached = getattr(user, "_shanzhi_staff", False)
-    if cached is not False:
-        return cached  # type: ignore[no-any-return]
+    if hasattr(user, "_shanzhi_staff"):
+        cached: Staff | None = user._shanzhi_staff
+        return cached
     staff = Staff.objects.select_related("region", "handler").filter(user=user).first()
     user._shanzhi_staff = staff
     return staff
@@ -29,14 +29,14 @@ def staff_of(*, user: Any) -> Staff | None:
 def roles_of(*, user: Any) -> set[str]:
     if user is None or not getattr(user, "is_authenticated", False):
         return set()
-    cached = getattr(user, "_shanzhi_roles", None)
+    cached: set[str] | None = getattr(user, "_shanzhi_roles", None)
     if cached is not None:
-        return cached  # type: ignore[no-any-return]
-    roles = set(Staff.objects.filter(user=user).values_list("roles__role", flat=True)) - {None}
+        return cached
+    roles: set[str] = {r for r in Staff.objects.filter(user=user).values_list("roles__role", flat=True) if r}
     if getattr(user, "is_superuser", False):
         roles.add(Role.ADMIN)
     user._shanzhi_roles = roles
-    return roles  # type: ignore[return-value]
+    return roles
 
 
 def has_role(*, user: Any, roles: set[str] | frozenset[str]) -> bool:

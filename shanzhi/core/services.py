@@ -12,13 +12,21 @@ from shanzhi.core.errors import ServiceError
 from shanzhi.core.models import Estate, Handler, HandlerType, Region, RegionLevel, Role, Staff, StaffRole
 from shanzhi.core.validators import validate_division_code, validate_mobile
 
-CHILD_LEVEL = {None: RegionLevel.COUNTY, RegionLevel.COUNTY: RegionLevel.TOWNSHIP,
-               RegionLevel.TOWNSHIP: RegionLevel.VILLAGE}
+CHILD_LEVEL: dict[str | None, str] = {
+    None: RegionLevel.COUNTY,
+    RegionLevel.COUNTY: RegionLevel.TOWNSHIP,
+    RegionLevel.TOWNSHIP: RegionLevel.VILLAGE,
+}
 
 
 def _region_state(region: Region) -> dict[str, Any]:
-    return {"code": region.code, "name": region.name, "level": region.level, "kind": region.kind,
-            "parent": region.parent.code if region.parent else None}
+    return {
+        "code": region.code,
+        "name": region.name,
+        "level": region.level,
+        "kind": region.kind,
+        "parent": region.parent.code if region.parent else None,
+    }
 
 
 def region_create(*, actor: Any, code: str, name: str, parent: Region | None, kind: str = "") -> Region:
@@ -46,8 +54,12 @@ def handler_type_upsert(*, actor: Any, code: str, kind: str, name_zh: str, name_
         htype, _ = HandlerType.objects.update_or_create(
             code=code, defaults={"kind": kind, "name_zh": name_zh, "name_en": name_en}
         )
-        audit_append(actor=actor, action="handler_type.upsert", obj=htype,
-                     state={"code": code, "kind": kind, "name_zh": name_zh, "name_en": name_en})
+        audit_append(
+            actor=actor,
+            action="handler_type.upsert",
+            obj=htype,
+            state={"code": code, "kind": kind, "name_zh": name_zh, "name_en": name_en},
+        )
     return htype
 
 
@@ -61,8 +73,12 @@ def handler_create(
         if Handler.objects.filter(code=code).exists():
             raise ServiceError("duplicate_code", f"承办单位代码 {code} 已存在")
         handler = Handler.objects.create(code=code, type=htype, name=name, region=region, phone=phone)
-        audit_append(actor=actor, action="handler.create", obj=handler,
-                     state={"code": code, "type": type_code, "name": name, "region": region.code})
+        audit_append(
+            actor=actor,
+            action="handler.create",
+            obj=handler,
+            state={"code": code, "type": type_code, "name": name, "region": region.code},
+        )
     return handler
 
 
@@ -73,9 +89,16 @@ def estate_create(*, actor: Any, name: str, region: Region, property_company: Ha
         raise ServiceError("invalid_property_company", "服务小区的单位必须是物业服务企业")
     with transaction.atomic():
         estate = Estate.objects.create(name=name, region=region, property_company=property_company)
-        audit_append(actor=actor, action="estate.create", obj=estate,
-                     state={"name": name, "region": region.code,
-                            "property_company": property_company.code if property_company else None})
+        audit_append(
+            actor=actor,
+            action="estate.create",
+            obj=estate,
+            state={
+                "name": name,
+                "region": region.code,
+                "property_company": property_company.code if property_company else None,
+            },
+        )
     return estate
 
 
@@ -101,12 +124,23 @@ def staff_create(
         if user_model.objects.filter(username=username).exists():
             raise ServiceError("duplicate_username", f"用户名 {username} 已存在")
         user = user_model.objects.create_user(
-            username=username, password=password,
-            is_staff=Role.ADMIN in roles, is_superuser=Role.ADMIN in roles,
+            username=username,
+            password=password,
+            is_staff=Role.ADMIN in roles,
+            is_superuser=Role.ADMIN in roles,
         )
         staff = Staff.objects.create(user=user, name=name, region=region, handler=handler, phone=phone)
         StaffRole.objects.bulk_create([StaffRole(staff=staff, role=r) for r in sorted(set(roles))])
-        audit_append(actor=actor, action="staff.create", obj=staff,
-                     state={"username": username, "name": name, "region": region.code,
-                            "handler": handler.code if handler else None, "roles": sorted(set(roles))})
+        audit_append(
+            actor=actor,
+            action="staff.create",
+            obj=staff,
+            state={
+                "username": username,
+                "name": name,
+                "region": region.code,
+                "handler": handler.code if handler else None,
+                "roles": sorted(set(roles)),
+            },
+        )
     return staff

@@ -26,7 +26,9 @@ def token_create(*, actor: Any, user: Any, name: str = "") -> tuple[ApiToken, st
     with transaction.atomic():
         token = ApiToken.objects.create(user=user, name=name[:64], prefix=plain[:8], digest=_digest(plain))
         audit_append(
-            actor=actor, action="token.create", obj=token,
+            actor=actor,
+            action="token.create",
+            obj=token,
             state={"user": user.get_username(), "name": token.name, "prefix": token.prefix},
         )
     return token, plain

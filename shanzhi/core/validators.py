@@ -7,14 +7,20 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 
 from shanzhi.core.errors import ServiceError
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
-_ID_RE = re.compile(r"^\d{17}[\dX]$")
-_MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
-_DIVISION_RE = re.compile(r"^\d{12}$")
+_ID_RE = re.compile(r"^\d{17}[\dX]$", re.ASCII)
+_MOBILE_RE = re.compile(r"^1[3-9]\d{9}$", re.ASCII)
+_DIVISION_RE = re.compile(r"^\d{12}$", re.ASCII)
+
+
+def _ascii(value: str | None) -> str:
+    """Full-width digits and letters (from phone keyboards, pasted text) become ASCII."""
+    return unicodedata.normalize("NFKC", value or "")
 
 
 def id_check_digit(first17: str) -> str:
@@ -25,7 +31,7 @@ def id_check_digit(first17: str) -> str:
 
 def validate_id_number(value: str) -> str:
     """An 18-digit resident ID with a valid birth date and check digit; 'x' is upper-cased."""
-    number = (value or "").strip().upper()
+    number = _ascii(value).strip().upper()
     if not _ID_RE.match(number):
         raise ServiceError("invalid_id_number", "身份证号应为 18 位,前 17 位为数字,最后一位为数字或 X")
     if number[:6] == "000000" or number[:2] not in _PROVINCES:
@@ -43,7 +49,7 @@ def validate_id_number(value: str) -> str:
 
 def validate_mobile(value: str) -> str:
     """A mainland mobile number: 11 digits starting 13–19; "+86"/"86" and spaces are dropped."""
-    phone = re.sub(r"[\s-]", "", value or "")
+    phone = re.sub(r"[\s-]", "", _ascii(value))
     if phone.startswith("+86"):
         phone = phone[3:]
     elif phone.startswith("86") and len(phone) == 13:
@@ -55,7 +61,7 @@ def validate_mobile(value: str) -> str:
 
 def validate_division_code(value: str) -> str:
     """A 12-digit statistical division code (省2 市2 县2 乡3 村3) with a real province."""
-    code = (value or "").strip()
+    code = _ascii(value).strip()
     if not _DIVISION_RE.match(code):
         raise ServiceError("invalid_division_code", "统计用区划代码应为 12 位数字")
     if code[:2] not in _PROVINCES:
@@ -65,5 +71,40 @@ def validate_division_code(value: str) -> str:
 
 # The provincial-level codes of GB/T 2260 (mainland plus 71 Taiwan, 81 Hong Kong, 82 Macao).
 _PROVINCES = frozenset(
-    "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 61 62 63 64 65 71 81 82".split()
+    [
+        "11",
+        "12",
+        "13",
+        "14",
+        "15",
+        "21",
+        "22",
+        "23",
+        "31",
+        "32",
+        "33",
+        "34",
+        "35",
+        "36",
+        "37",
+        "41",
+        "42",
+        "43",
+        "44",
+        "45",
+        "46",
+        "50",
+        "51",
+        "52",
+        "53",
+        "54",
+        "61",
+        "62",
+        "63",
+        "64",
+        "65",
+        "71",
+        "81",
+        "82",
+    ]
 )

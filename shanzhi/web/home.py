@@ -19,16 +19,36 @@ class Area:
 
 
 AREAS = [
-    Area("grid:map", "我的网格", "查看所负责网格的范围、所属村社区和网格员,定位一个地点属于哪个网格。",
-         frozenset({"gridworker"})),
-    Area("duties:list", "权责清单", "乡镇履职事项清单与村级协助事项清单:查看、比较版本、导入导出,核对事项是否在清单内。",
-         frozenset({"admin", "leader", "supervisor", "dispatcher", "handler"})),
-    Area("grid:map", "网格地图", "全县网格一张图:各乡镇、村社区、网格的范围与网格员。",
-         frozenset({"admin", "leader", "supervisor", "dispatcher"})),
-    Area("web:org_tree", "组织架构", "县、乡镇街道、村社区三级区域,各级承办单位、物业企业服务的小区与人员。",
-         frozenset({"admin", "leader", "supervisor", "dispatcher", "auditor", "operator"})),
-    Area("audit:status", "审计日志", "防篡改审计日志的最新签名树头,一键校验全部记录。",
-         frozenset({"admin", "auditor"})),
+    Area(
+        "grid:map",
+        "我的网格",
+        "查看所负责网格的范围、所属村社区和网格员,定位一个地点属于哪个网格。",
+        frozenset({"gridworker"}),
+    ),
+    Area(
+        "duties:list",
+        "权责清单",
+        "乡镇履职事项清单与村级协助事项清单:查看、比较版本、导入导出,核对事项是否在清单内。",
+        frozenset({"admin", "leader", "supervisor", "dispatcher", "handler"}),
+    ),
+    Area(
+        "grid:map",
+        "网格地图",
+        "全县网格一张图:各乡镇、村社区、网格的范围与网格员。",
+        frozenset({"admin", "leader", "supervisor", "dispatcher"}),
+    ),
+    Area(
+        "web:org_tree",
+        "组织架构",
+        "县、乡镇街道、村社区三级区域,各级承办单位、物业企业服务的小区与人员。",
+        frozenset({"admin", "leader", "supervisor", "dispatcher", "auditor", "operator"}),
+    ),
+    Area(
+        "audit:status",
+        "审计日志",
+        "防篡改审计日志的最新签名树头,一键校验全部记录。",
+        frozenset({"admin", "auditor"}),
+    ),
     Area("admin:index", "后台管理", "维护区域、承办单位、人员与角色、目录数据。", frozenset({"admin"})),
 ]
 
