@@ -36,6 +36,8 @@ INSTALLED_APPS = [
     "shanzhi.audit",
     "shanzhi.duties",
     "shanzhi.grid",
+    "shanzhi.notify",
+    "shanzhi.cases",
     "shanzhi.web",
 ]
 
