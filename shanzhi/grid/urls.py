@@ -4,4 +4,7 @@ from shanzhi.grid import views
 
 app_name = "grid"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.grid_map, name="map"),
+    path("<str:code>/", views.grid_detail, name="detail"),
+]
