@@ -14,6 +14,9 @@ class AuditLogHead(models.Model):
     class Meta:
         verbose_name = "审计日志头"
 
+    def __str__(self) -> str:
+        return f"next index {self.next_index}"
+
 
 class AuditEntry(models.Model):
     """One state change of governed data. `entry_bytes` is the canonical serialization that
@@ -38,3 +41,42 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.index} {self.action} {self.object_type}:{self.object_id}"
+
+
+class TreeHead(models.Model):
+    """A signed tree head (STH): the log's root at `tree_size`, signed with the log's Ed25519 key.
+    The signed bytes are described in docs/audit.md and built by `keys.tree_head_message`."""
+
+    tree_size = models.BigIntegerField()
+    root_hash = models.BinaryField(max_length=32)
+    timestamp = models.DateTimeField(help_text="whole milliseconds; the signature covers them")
+    signature = models.BinaryField(max_length=64)
+    key_id = models.CharField(max_length=64, help_text="SHA-256 (hex) of the raw public key that signed")
+
+    class Meta:
+        ordering = ["-tree_size", "-timestamp", "-id"]
+        indexes = [models.Index(fields=["tree_size"])]
+        verbose_name = "签名树头"
+        verbose_name_plural = "签名树头"
+
+    def __str__(self) -> str:
+        return f"STH {self.tree_size} @ {self.timestamp:%Y-%m-%d %H:%M:%S}"
+
+
+class AuditNode(models.Model):
+    """A cached hash of a completed perfect subtree (leaves [position·2^level, (position+1)·2^level)).
+
+    Derived data: it only saves rehashing old leaves for roots and proofs. `verify` recomputes
+    every cached node from the entries and reports any that disagree."""
+
+    level = models.PositiveSmallIntegerField()
+    position = models.BigIntegerField()
+    hash = models.BinaryField(max_length=32)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["level", "position"], name="audit_node_unique")]
+        verbose_name = "默克尔缓存节点"
+        verbose_name_plural = "默克尔缓存节点"
+
+    def __str__(self) -> str:
+        return f"node ({self.level}, {self.position})"

@@ -9,8 +9,15 @@ from typing import Any
 from django.db import models, transaction
 from django.utils import timezone
 
+from shanzhi.audit import keys
 from shanzhi.audit.canonical import canonical_json, state_digest
-from shanzhi.audit.models import AuditEntry, AuditLogHead
+from shanzhi.audit.models import AuditEntry, AuditLogHead, TreeHead
+from shanzhi.audit.tree import log_size, tree_root
+from shanzhi.core.errors import PermissionDenied
+from shanzhi.core.models import Role
+from shanzhi.core.selectors import has_role
+
+AUDIT_ROLES = frozenset({Role.AUDITOR, Role.ADMIN})
 
 
 def actor_label(actor: Any) -> str:
@@ -45,7 +52,7 @@ def audit_append(
     head, _ = AuditLogHead.objects.select_for_update().get_or_create(pk=1)
     index = head.next_index
     now = timezone.now()
-    record = {
+    record: dict[str, Any] = {
         "index": index,
         "timestamp": now.isoformat(),
         "actor": actor_label(actor),
@@ -69,3 +76,34 @@ def audit_append(
     head.next_index = index + 1
     head.save(update_fields=["next_index"])
     return entry
+
+
+def tree_head_sign(*, actor: Any = None, force: bool = False) -> TreeHead:
+    """Sign the log's current root, unless the latest tree head already covers it.
+
+    `force` signs again at the same size (a fresh timestamp, e.g. to show the log is alive).
+    Signing writes no audit entry: that entry would grow the log, and the next run would have
+    to sign again, forever. The root is computed before taking the head lock so appends wait
+    only for the insert; the lock makes two signers at once produce one tree head."""
+    if actor is not None and not has_role(user=actor, roles=AUDIT_ROLES):
+        raise PermissionDenied("只有审计人员或系统管理员可以签署树头")
+    size = log_size()
+    latest = TreeHead.objects.order_by("-tree_size", "-timestamp", "-id").first()
+    if latest is not None and latest.tree_size >= size and not force:
+        return latest
+    root_hash = tree_root(size=size)
+    with transaction.atomic():
+        AuditLogHead.objects.select_for_update().get_or_create(pk=1)
+        latest = TreeHead.objects.order_by("-tree_size", "-timestamp", "-id").first()
+        if latest is not None and latest.tree_size >= size and not force:
+            return latest
+        now = timezone.now()
+        now = now.replace(microsecond=now.microsecond // 1000 * 1000)  # the signature covers whole ms
+        stamp = keys.timestamp_ms(now)
+        return TreeHead.objects.create(
+            tree_size=size,
+            root_hash=root_hash,
+            timestamp=now,
+            signature=keys.sign_tree_head(tree_size=size, root_hash=root_hash, timestamp=stamp),
+            key_id=keys.key_id(),
+        )
