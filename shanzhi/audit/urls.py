@@ -1,5 +1,9 @@
 from django.urls import path
 
+from shanzhi.audit import views
+
 app_name = "audit"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.status, name="status"),
+]
