@@ -110,6 +110,7 @@ class Role(models.TextChoices):
     SUPERVISOR = "supervisor", "督查人员"
     LEADER = "leader", "领导"
     AUDITOR = "auditor", "审计人员"
+    SENSOR = "sensor", "物联感知设备"  # a device account: reports through its API token only
     ADMIN = "admin", "系统管理员"
 
 
