@@ -73,6 +73,8 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 def register_routers() -> None:
     """Each app's router is mounted here, so urls.py stays one line per app."""
     from shanzhi.audit.api import router as audit_router
+    from shanzhi.cases.api import router as cases_router
+    from shanzhi.cases.api import work_router as case_work_router
     from shanzhi.core.api import router as core_router
     from shanzhi.duties.api import router as duties_router
     from shanzhi.grid.api import router as grid_router
@@ -81,6 +83,8 @@ def register_routers() -> None:
     api.add_router("/audit", audit_router)
     api.add_router("/duties", duties_router)
     api.add_router("/grids", grid_router)
+    api.add_router("/cases", cases_router)
+    api.add_router("", case_work_router)
 
 
 register_routers()
