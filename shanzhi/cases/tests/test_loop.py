@@ -28,8 +28,12 @@ TZ = dt.timezone(dt.timedelta(hours=8))
 def intake(loop, *, text="小区门口占道经营,流动摊贩很多", category="0102", actor=None, **kw):
     place = svc.Place(region=loop.county.village_a1, township=loop.county.town_a, lon=119.8, lat=28.3)
     return svc.case_intake(
-        actor=actor or loop.dispatcher, channel=kw.pop("channel", "hotline"), text=text, place=place,
-        suggestion=svc.Suggestion(category=loop.category(category), confidence=0.7), **kw,
+        actor=actor or loop.dispatcher,
+        channel=kw.pop("channel", "hotline"),
+        text=text,
+        place=place,
+        suggestion=svc.Suggestion(category=loop.category(category), confidence=0.7),
+        **kw,
     )
 
 
@@ -57,11 +61,29 @@ def test_happy_path_every_step_audited(loop):
     assert Message.objects.filter(kind="case.rate", phone="13812345678", channel="sms").exists()
     case = svc.case_rate(actor=loop.resident, case=case, satisfaction="satisfied")
     assert case.status == CaseStatus.EVALUATED
-    actions = list(AuditEntry.objects.filter(index__gte=before, object_type="cases.case").values_list("action", flat=True))
-    assert actions == ["case.receive", "case.register", "case.dispatch", "case.accept", "case.report",
-                       "case.verify_pass", "case.rate"]
+    actions = list(
+        AuditEntry.objects.filter(index__gte=before, object_type="cases.case").values_list(
+            "action", flat=True
+        )
+    )
+    assert actions == [
+        "case.receive",
+        "case.register",
+        "case.dispatch",
+        "case.accept",
+        "case.report",
+        "case.verify_pass",
+        "case.rate",
+    ]
     assert list(case.timeline.values_list("action", flat=True)) == [
-        "receive", "register", "dispatch", "accept", "report", "verify_pass", "rate"]
+        "receive",
+        "register",
+        "dispatch",
+        "accept",
+        "report",
+        "verify_pass",
+        "rate",
+    ]
 
 
 def test_illegal_transition_is_409_and_changes_nothing(loop):
@@ -98,7 +120,9 @@ def test_only_the_assigned_body_works_the_assignment(loop):
 
 def test_return_goes_back_to_dispatcher_and_counts_against_dispatch(loop):
     case = svc.case_register(actor=loop.dispatcher, case=intake(loop))
-    case = svc.case_dispatch(actor=loop.dispatcher, case=case, primary=loop.county.dept, co_handlers=[loop.police])
+    case = svc.case_dispatch(
+        actor=loop.dispatcher, case=case, primary=loop.county.dept, co_handlers=[loop.police]
+    )
     primary = case.assignments.get(role="primary")
     with pytest.raises(ServiceError):
         svc.assignment_return(actor=loop.urban_handler, assignment=primary, reason=" ")
@@ -108,7 +132,9 @@ def test_return_goes_back_to_dispatcher_and_counts_against_dispatch(loop):
     assert set(case.assignments.values_list("status", flat=True)) == {"returned", "cancelled"}
     assert Message.objects.filter(kind="case.returned", recipient=loop.dispatcher).exists()
     # and it can be dispatched again, to the right body
-    case = svc.case_dispatch(actor=loop.dispatcher, case=case, primary=loop.police, category=loop.category("0402"))
+    case = svc.case_dispatch(
+        actor=loop.dispatcher, case=case, primary=loop.police, category=loop.category("0402")
+    )
     assert case.status == CaseStatus.DISPATCHED and case.category.code == "0402"
 
 
@@ -133,20 +159,25 @@ def test_verify_reject_is_rework(loop):
 
 
 def test_unsatisfied_rating_reopens_for_review(loop):
-    case = svc.case_verify(actor=loop.gridworker, case=to_reported(loop, intake(loop, actor=loop.resident)),
-                           passed=True)
+    case = svc.case_verify(
+        actor=loop.gridworker, case=to_reported(loop, intake(loop, actor=loop.resident)), passed=True
+    )
     case = svc.case_rate(actor=loop.resident, case=case, satisfaction="unsatisfied", comment="没解决")
-    assert case.status == CaseStatus.REGISTERED and case.reopen_count == 1 and case.satisfaction == "unsatisfied"
+    assert (
+        case.status == CaseStatus.REGISTERED and case.reopen_count == 1 and case.satisfaction == "unsatisfied"
+    )
     with pytest.raises(ServiceError) as err:
         svc.case_rate(actor=loop.resident, case=case, satisfaction="satisfied")
     assert err.value.status == 409
 
 
 def test_rating_is_once_and_only_by_the_reporter(loop):
-    case = svc.case_verify(actor=loop.gridworker, case=to_reported(loop, intake(loop, actor=loop.resident)),
-                           passed=True)
+    case = svc.case_verify(
+        actor=loop.gridworker, case=to_reported(loop, intake(loop, actor=loop.resident)), passed=True
+    )
     other = pytest.importorskip("shanzhi.conftest").make_user(
-        username="l-other-resident", region=loop.county.village_a1, roles=["resident"])
+        username="l-other-resident", region=loop.county.village_a1, roles=["resident"]
+    )
     with pytest.raises(NotFound):
         svc.case_rate(actor=other, case=case, satisfaction="satisfied")
     with pytest.raises(ServiceError):
@@ -179,7 +210,9 @@ def test_split_keeps_place_and_reporter(loop):
 def test_duplicate_needs_same_category_and_distance(loop):
     first = intake(loop)
     far = svc.case_intake(
-        actor=loop.dispatcher, channel="hotline", text="占道经营",
+        actor=loop.dispatcher,
+        channel="hotline",
+        text="占道经营",
         place=svc.Place(region=loop.county.village_a1, lon=119.81, lat=28.3),  # ~1 km east
         suggestion=svc.Suggestion(category=loop.category("0102")),
     )
@@ -211,7 +244,9 @@ def test_idempotency_replays_and_refuses_a_reused_key(loop):
 
 
 def test_urgent_category_runs_on_natural_hours(loop):
-    case = svc.case_register(actor=loop.dispatcher, case=intake(loop, text="消防通道被车堵了", category="0301"))
+    case = svc.case_register(
+        actor=loop.dispatcher, case=intake(loop, text="消防通道被车堵了", category="0301")
+    )
     case = svc.case_dispatch(actor=loop.dispatcher, case=case, primary=loop.county.dept)
     assignment = case.assignments.get()
     assert assignment.clock_unit == ClockUnit.NATURAL_HOURS
@@ -244,7 +279,7 @@ def test_working_hour_deadline_skips_nights_and_holidays(loop):
 
 def test_sweep_ladder_is_idempotent(loop):
     start = timezone.now() - dt.timedelta(hours=3)
-    case, a = _dispatched(loop, start=start, category="0301")  # 2 natural hours: warned, escalated
+    _case, a = _dispatched(loop, start=start, category="0301")  # 2 natural hours: warned, escalated
     result = sla_sweep()
     assert (result.warning, result.escalation, result.county) == (1, 1, 0)
     assert set(Supervision.objects.values_list("level", flat=True)) == {"warning", "escalation"}
@@ -259,8 +294,9 @@ def test_sweep_ladder_is_idempotent(loop):
 
 def test_sweep_skips_finished_and_suspended(loop):
     _case, a = _dispatched(loop, start=timezone.now() - dt.timedelta(hours=3), category="0301")
-    request = svc.assignment_request(actor=loop.urban_handler, assignment=a, kind=RequestKind.SUSPENSION,
-                                     reason="等待车主联系")
+    request = svc.assignment_request(
+        actor=loop.urban_handler, assignment=a, kind=RequestKind.SUSPENSION, reason="等待车主联系"
+    )
     svc.request_decide(actor=loop.dispatcher, request=request, approve=True)
     a.refresh_from_db()
     assert a.status == AssignmentStatus.SUSPENDED
@@ -271,13 +307,16 @@ def test_extension_moves_the_deadline(loop):
     _case, a = _dispatched(loop, start=timezone.now(), category="0301")
     old_deadline = a.deadline
     with pytest.raises(ServiceError):
-        svc.assignment_request(actor=loop.urban_handler, assignment=a, kind=RequestKind.EXTENSION, reason="x",
-                               hours=0)
-    request = svc.assignment_request(actor=loop.urban_handler, assignment=a, kind=RequestKind.EXTENSION,
-                                     reason="需协调车主", hours=2)
+        svc.assignment_request(
+            actor=loop.urban_handler, assignment=a, kind=RequestKind.EXTENSION, reason="x", hours=0
+        )
+    request = svc.assignment_request(
+        actor=loop.urban_handler, assignment=a, kind=RequestKind.EXTENSION, reason="需协调车主", hours=2
+    )
     with pytest.raises(ServiceError):  # one request at a time
-        svc.assignment_request(actor=loop.urban_handler, assignment=a, kind=RequestKind.EXTENSION, reason="再延",
-                               hours=1)
+        svc.assignment_request(
+            actor=loop.urban_handler, assignment=a, kind=RequestKind.EXTENSION, reason="再延", hours=1
+        )
     with pytest.raises(PermissionDenied):
         svc.request_decide(actor=loop.urban_handler, request=request, approve=True)
     svc.request_decide(actor=loop.dispatcher, request=request, approve=True)
