@@ -105,7 +105,8 @@ def grid_detail(request: HttpRequest, code: str) -> HttpResponse:
     colours = selectors.township_colours(county=region_county())
     township = grid.village.parent
     config = {
-        "featureUrl": reverse("api:grid_detail", args=[grid.code]),
+        # The grid among its village's grids, highlighted.
+        "featuresUrl": f"{reverse('api:grid_list')}?village={grid.village.code}",
         "colours": colours,
         "highlight": grid.code,
     }

@@ -50,3 +50,10 @@ def test_grid_worker_sees_own_village_map(client, mapped):
     client.force_login(worker)
     html = client.get("/grids/").content.decode()
     assert "上溪村第1网格" in html and "青石社区第1网格" not in html
+
+
+def test_back_office_shows_grids_read_only(client, mapped, admin_user):
+    client.force_login(admin_user)
+    resp = client.get("/admin/grid/grid/")
+    assert resp.status_code == 200 and "331199101201-01" in resp.content.decode()
+    assert client.get("/admin/grid/grid/add/").status_code == 403

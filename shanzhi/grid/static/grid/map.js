@@ -55,11 +55,11 @@
     if (code && byCode[code]) { chart.dispatchAction({ type: "select", seriesIndex: 0, name: code }); }
   }
 
-  function load(url, single) {
+  function load(url) {
     chart.showLoading({ text: "正在加载网格…" });
     fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
-      .then(function (body) { draw(single ? { type: "FeatureCollection", features: [body] } : body); })
+      .then(draw)
       .catch(function () { chart.hideLoading(); mapEl.textContent = "网格数据加载失败,请刷新页面重试。"; });
   }
 
@@ -108,5 +108,5 @@
   }
 
   window.addEventListener("resize", function () { chart.resize(); });
-  if (cfg.featuresUrl) { load(cfg.featuresUrl, false); } else if (cfg.featureUrl) { load(cfg.featureUrl, true); }
+  load(cfg.featuresUrl);
 })();
