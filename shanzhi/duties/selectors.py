@@ -32,9 +32,10 @@ def duty_list_list(
         qs = qs.filter(kind=kind)
     if region_code:
         qs = qs.filter(region__code=region_code)
+    # Explicit order: Meta.ordering is dropped from GROUP BY queries.
     return qs.annotate(
         duty_count=Count("duties", distinct=True), assist_count=Count("assist_items", distinct=True)
-    )
+    ).order_by("region__path", "-year", "-version")
 
 
 def duty_list_get(*, user: Any, pk: int) -> DutyList:

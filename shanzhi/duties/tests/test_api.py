@@ -8,7 +8,7 @@ import pytest
 
 from shanzhi.audit.models import AuditEntry
 from shanzhi.duties.models import DutyList
-from shanzhi.duties.services import duty_list_create
+from shanzhi.duties.services import duty_list_create, duty_list_revise
 
 from .conftest import THIS_YEAR, duty
 from .test_excel import VILLAGE_HEADER, sheet, town_row, village_row, xlsx
@@ -41,6 +41,16 @@ def test_list_shows_only_jurisdiction(api_a, town_list, village_list, town_b_lis
         "331199101201"
     ]
     assert api_a.get(f"{API}/lists?year={THIS_YEAR - 1}").json() == []
+
+
+def test_list_is_ordered_by_region_then_newest(api_a, county, town_list, village_list):
+    duty_list_revise(actor=None, region=county.town_a, year=THIS_YEAR + 1)
+    data = api_a.get(f"{API}/lists").json()
+    assert [(d["region_code"], d["year"]) for d in data] == [
+        ("331199101000", THIS_YEAR + 1),
+        ("331199101000", THIS_YEAR),
+        ("331199101201", THIS_YEAR),
+    ]
 
 
 def test_detail_with_items(api_a, town_list):

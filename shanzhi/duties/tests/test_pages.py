@@ -186,3 +186,11 @@ def test_export_download(page_a, village_list):
     resp = page_a.get(reverse("duties:export", args=[village_list.pk]))
     assert resp.status_code == 200 and "attachment" in resp["Content-Disposition"]
     assert sheet(resp.content)["A2"].value == "CXZ-001"
+
+
+def test_back_office_is_read_only(client, admin_user, town_list):
+    client.force_login(admin_user)
+    assert client.get("/admin/duties/dutylist/").status_code == 200
+    page = client.get(f"/admin/duties/dutylist/{town_list.pk}/change/")
+    assert page.status_code == 200 and "XZCF-001" in page.content.decode()
+    assert client.get("/admin/duties/dutylist/add/").status_code == 403
