@@ -57,15 +57,18 @@ pytest-sqlite: install
 pytest-postgres: install
 	DATABASE_URL=$(PG_URL) $(BIN)/pytest -m "not browser"
 
-# Debian's chromium, driven by Playwright; installed by the project when missing.
+# Debian's chromium (and CJK fonts, so the Chinese UI renders), driven by Playwright;
+# installed by the project when missing.
 browser: install
-	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+	@if ! command -v chromium >/dev/null || ! fc-list :lang=zh | grep -q .; then \
+	  apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; fi
 	env -u DATABASE_URL $(BIN)/pytest -m browser
 
 test: lint typecheck pytest-sqlite pytest-postgres browser
 
+# Each benchmark sets up its own throwaway database and prints its figures (see bench/README.md).
 bench: install
-	$(BIN)/python -m bench
+	@for script in bench/*_bench.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) .mypy_cache .ruff_cache .pytest_cache
