@@ -8,13 +8,14 @@ The case dispatch calls this before assigning; it reads, it never writes.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from django.utils import timezone
 
-from shanzhi.core.catalogue import case_categories
 from shanzhi.core.errors import ServiceError
 from shanzhi.core.models import Handler, Region, RegionLevel
+from shanzhi.duties.items import known_categories
 from shanzhi.duties.models import AssistItem, Duty, DutyListKind
 from shanzhi.duties.selectors import duty_list_items, duty_list_published
 
@@ -38,18 +39,16 @@ class Work:
     duty_codes: tuple[str, ...]
     keywords: tuple[str, ...]
 
-    def describe(self) -> str:
-        names = {c.code: c.name_zh for c in case_categories()}
+    def describe(self, names: dict[str, str]) -> str:
         parts = [f"{c} {names.get(c, '')}".strip() for c in self.categories]
         parts += list(self.duty_codes) + list(self.keywords)
         return "「" + " ".join(parts) + "」"
 
 
-def parse_work(work: str) -> Work:
+def parse_work(work: str, *, known: Collection[str]) -> Work:
     tokens = (work or "").split()
     if not tokens:
         raise ServiceError("invalid_work", "请说明所派事项:诉求类别代码、清单事项编码或关键词")
-    known = {c.code for c in case_categories()}
     categories, codes, keywords = [], [], []
     for token in tokens:
         if _CATEGORY_RE.match(token):
@@ -106,9 +105,10 @@ def duty_check(
     """
     if unit.level not in (RegionLevel.TOWNSHIP, RegionLevel.VILLAGE):
         raise ServiceError("invalid_unit", "只能核对乡镇(街道)或村(社区)的清单")
-    parsed = parse_work(work)
+    names = known_categories()
+    parsed = parse_work(work, known=names)
     year = year or timezone.localdate().year
-    asked = parsed.describe()
+    asked = parsed.describe(names)
     source = _assigner_region(assigner)
     who = assigner.name
     if not unit.path.startswith(source.path):

@@ -25,6 +25,7 @@ from shanzhi.duties.items import (
     field_order,
     fields_of,
     item_errors,
+    known_categories,
     max_items,
     normalize,
     parse_category_codes,
@@ -192,12 +193,13 @@ def _row_item(kind: str, order: tuple[str, ...], values: tuple[Any, ...]) -> Ite
 def parse_xlsx(*, content: bytes, kind: str) -> list[ItemFields]:
     """The items of the first sheet, normalised; or ServiceError("import_invalid") listing every error."""
     _check_container(content)
+    known = known_categories()  # read before the catch-all below, so a database error stays one
     try:
         wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for broken parts; all mean "unreadable"
         raise _refuse([_error("", None, None, "文件已损坏或不是有效的 .xlsx 文件,无法读取")]) from exc
     try:
-        return _parse_sheet(wb, kind)
+        return _parse_sheet(wb, kind, known)
     except ServiceError:
         raise
     except Exception as exc:  # a corrupt sheet part surfaces only while streaming its rows
@@ -206,7 +208,7 @@ def parse_xlsx(*, content: bytes, kind: str) -> list[ItemFields]:
         wb.close()
 
 
-def _parse_sheet(wb: Any, kind: str) -> list[ItemFields]:
+def _parse_sheet(wb: Any, kind: str, known: dict[str, str]) -> list[ItemFields]:
     if not wb.worksheets:
         raise _refuse([_error("", None, None, "文件中没有工作表")])
     ws = wb.worksheets[0]
@@ -251,7 +253,7 @@ def _parse_sheet(wb: Any, kind: str) -> list[ItemFields]:
         if len(items) == limit + 1:
             what = "村级协助事项清单" if kind == DutyListKind.VILLAGE_ASSIST else "乡镇履职事项清单"
             errors.append(_error(sheet, row_number, None, f"{what}最多 {limit} 项,从本行起超出上限"))
-        for field, reason in item_errors(item):
+        for field, reason in item_errors(item, known=known):
             errors.append(_error(sheet, row_number, column_of[field], reason, field))
         if item.code:
             if item.code in first_row_of:

@@ -7,12 +7,14 @@ problem of every row at once, and a single-item service can raise them together.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 
-from shanzhi.core.catalogue import case_category_codes
+from shanzhi.core.catalogue import case_categories
 from shanzhi.duties.models import AssistItem, Duty, DutyListKind, DutyType
 
 VILLAGE_MAX_ITEMS = 30  # the county's rule for 村级协助事项: no more than 30
@@ -30,6 +32,16 @@ def township_warn_items() -> int:
 
 def max_items(kind: str) -> int:
     return VILLAGE_MAX_ITEMS if kind == DutyListKind.VILLAGE_ASSIST else township_max_items()
+
+
+def known_categories() -> dict[str, str]:
+    """Case category code → name. The shipped default catalogue, plus the cases app's table when
+    it is installed, because the county adds and renames categories there in the back office."""
+    names = {c.code: c.name_zh for c in case_categories()}
+    if apps.is_installed("shanzhi.cases"):
+        category = apps.get_model("cases", "Category")
+        names.update(dict(category.objects.values_list("code", "name")))
+    return names
 
 
 CODE_RE = re.compile(r"^[A-Z0-9]+(?:-[A-Z0-9]+)*$")
@@ -106,10 +118,12 @@ def normalize(item: ItemFields) -> ItemFields:
     return replace(item, **changes)
 
 
-def item_errors(item: ItemFields) -> list[tuple[str, str]]:
-    """Every problem with one (normalised) item as (field name, Chinese reason)."""
+def item_errors(item: ItemFields, *, known: Collection[str]) -> list[tuple[str, str]]:
+    """Every problem with one (normalised) item as (field name, Chinese reason).
+
+    `known` is the set of case category codes (`known_categories()`), read once per batch.
+    """
     errors: list[tuple[str, str]] = []
-    known = case_category_codes()
     for f in fields(item):
         label, max_len, required = FIELD_SPECS[f.name]
         value = getattr(item, f.name)

@@ -27,6 +27,7 @@ from shanzhi.duties.items import (
     fields_of,
     item_errors,
     item_state,
+    known_categories,
     max_items,
     normalize,
 )
@@ -134,7 +135,7 @@ def _check_one(kind: str, item: ItemFields) -> ItemFields:
             else "履职事项只能加入乡镇履职事项清单",
         )
     item = normalize(item)
-    errors = item_errors(item)
+    errors = item_errors(item, known=known_categories())
     if errors:
         raise _invalid_item(errors)
     return item
@@ -144,6 +145,7 @@ def validate_items(kind: str, items: Sequence[ItemFields]) -> list[ItemFields]:
     """Normalise a whole list; refuse it with every problem listed (index is 0-based)."""
     normalized: list[ItemFields] = []
     details: list[dict[str, Any]] = []
+    known = known_categories()
     for index, raw in enumerate(items):
         if fields_kind(raw) != kind:
             details.append({"index": index, "field": "", "reason": "事项类别与清单类别不符"})
@@ -152,7 +154,7 @@ def validate_items(kind: str, items: Sequence[ItemFields]) -> list[ItemFields]:
         normalized.append(item)
         details.extend(
             {"index": index, "code": item.code, "field": f, "reason": reason}
-            for f, reason in item_errors(item)
+            for f, reason in item_errors(item, known=known)
         )
     counts = Counter(i.code for i in normalized if i.code)
     details.extend(

@@ -10,7 +10,7 @@ from shanzhi.core.errors import ServiceError
 from shanzhi.duties.check import DutyCheckResult, duty_check
 from shanzhi.duties.services import duty_list_create, duty_list_revise
 
-from .conftest import THIS_YEAR
+from .conftest import THIS_YEAR, duty
 
 
 def test_township_duty_found_by_category(county, town_list):
@@ -84,3 +84,28 @@ def test_result_is_frozen(county, town_list):
     result = duty_check(assigner=county.dept, unit=county.town_a, work="0103")
     with pytest.raises(dataclasses.FrozenInstanceError):
         result.allowed = False  # type: ignore[misc]
+
+
+def test_categories_added_in_the_back_office_are_known(county, town_list):
+    from shanzhi.cases.models import Category
+    from shanzhi.core.models import HandlerType
+    from shanzhi.duties.services import duty_add
+
+    # Not in the shipped catalogue: refused until the county adds it to the cases catalogue.
+    with pytest.raises(ServiceError) as err:
+        duty_check(assigner=county.dept, unit=county.town_a, work="1401")
+    assert err.value.code == "unknown_category"
+    Category.objects.create(
+        code="1401",
+        group="新增",
+        name="共享单车乱停放",
+        sla_hours=24,
+        clock_unit="natural_hours",
+        primary_handler=HandlerType.objects.get(code="urban_mgmt"),
+    )
+    result = duty_check(assigner=county.dept, unit=county.town_a, work="1401")
+    assert (result.code, "共享单车乱停放" in result.reason) == ("not_in_list", True)
+    draft = duty_list_revise(actor=None, region=county.town_a, year=THIS_YEAR + 1)
+    assert duty_add(
+        actor=None, duty_list=draft, fields=duty(20, category_codes=("1401",))
+    ).category_codes == ["1401"]

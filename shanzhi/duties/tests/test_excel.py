@@ -18,6 +18,8 @@ from shanzhi.duties.services import duty_add, duty_list_create, duty_list_import
 
 from .conftest import THIS_YEAR, TOWN_DUTIES, VILLAGE_ASSISTS, assist, duty
 
+pytestmark = pytest.mark.django_db  # the category catalogue is read from the database
+
 TOWN_HEADER = ["事项编码", "事项名称", "职权类型", "设定依据", "牵头承办单位", "涉及诉求类别", "备注"]
 VILLAGE_HEADER = ["事项编码", "事项名称", "协助部门", "依据", "涉及诉求类别", "备注"]
 
