@@ -27,6 +27,10 @@ class Command(BaseCommand):
                 module = importlib.import_module(f"{app}.demo")
                 self.stdout.write(f"{app.rsplit('.', 1)[-1]}:")
                 module.load_demo(stdout=self.stdout)
+            from shanzhi.audit.services import tree_head_sign
+
+            head = tree_head_sign(actor=None)
+            self.stdout.write(f"audit: 最新签名树头覆盖日志 {head.tree_size} 条")
         self.print_accounts()
 
     def print_accounts(self) -> None:
