@@ -45,11 +45,11 @@ serve: install
 run: demo serve
 
 lint: install
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+	$(BIN)/ruff check shanzhi bench
+	$(BIN)/ruff format --check shanzhi bench
 
 typecheck: install
-	$(BIN)/mypy shanzhi
+	$(BIN)/mypy shanzhi bench
 
 pytest-sqlite: install
 	env -u DATABASE_URL $(BIN)/pytest -m "not browser"

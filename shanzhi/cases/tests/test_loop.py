@@ -135,7 +135,8 @@ def test_return_goes_back_to_dispatcher_and_counts_against_dispatch(loop):
     case = svc.case_dispatch(
         actor=loop.dispatcher, case=case, primary=loop.police, category=loop.category("0402")
     )
-    assert case.status == CaseStatus.DISPATCHED and case.category.code == "0402"
+    assert case.status == CaseStatus.DISPATCHED
+    assert case.category is not None and case.category.code == "0402"
 
 
 def test_dispatch_correction_becomes_a_training_example(loop):
