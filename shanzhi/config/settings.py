@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "shanzhi.grid",
     "shanzhi.notify",
     "shanzhi.cases",
+    "shanzhi.cases.open311",
     "shanzhi.web",
 ]
 
