@@ -9,5 +9,6 @@ urlpatterns = [
     path("audit/", include("shanzhi.audit.urls")),
     path("duties/", include("shanzhi.duties.urls")),
     path("grids/", include("shanzhi.grid.urls")),
+    path("open311/v2/", include("shanzhi.cases.open311.urls")),
     path("", include("shanzhi.web.urls")),
 ]
