@@ -29,6 +29,8 @@ def bad(message: str) -> ServiceError:
 
 def _get(data: Any, name: str, *, limit: int) -> str:
     value = str(data.get(name, "") or "").strip()
+    if "\x00" in value:  # never meant, and PostgreSQL cannot store it
+        raise bad(f"{name} 含有空字符(NUL)({name} contains a NUL character)")
     if len(value) > limit:
         raise bad(f"{name} 不能超过 {limit} 个字符({name} is too long)")
     return value

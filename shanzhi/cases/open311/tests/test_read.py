@@ -313,7 +313,7 @@ def test_private_groups_show_status_only(o311):
 
 
 def test_xml_drops_characters_xml_cannot_carry(o311):
-    case = o311.case(text="占道\x0b经营\x00摊贩")
+    case = o311.case(text="占道\x0b经营\x1f摊贩")
     root = xml(o311.get(f"requests/{case.number}.xml"))  # lxml refuses invalid XML outright
     assert root.findtext("request/description") == "占道经营摊贩"
     assert to_xml(root="errors", payload=[{"code": 400, "description": "a\ufffeb"}]).endswith(
@@ -323,6 +323,20 @@ def test_xml_drops_characters_xml_cannot_carry(o311):
 
 def test_public_reads_allow_browsers(o311):
     assert o311.get("services.json")["Access-Control-Allow-Origin"] == "*"
+
+
+def test_service_shown_is_registered_then_clients_then_triages(o311):
+    case = o311.case(text="路灯不亮", category="0102")  # triage guessed wrong
+    Open311Request.objects.create(
+        case=case, client=o311.client, service=o311.loop.category("0602"), token="t1"
+    )
+    assert body(o311.get(f"requests/{case.number}.json"))[0]["service_code"] == "0602"
+    assert ids(o311.get("requests.json", service_code="0602")) == [case.number]
+    assert ids(o311.get("requests.json", service_code="0102")) == []
+    svc.case_register(actor=o311.loop.dispatcher, case=case, category=o311.loop.category("0601"))
+    assert body(o311.get(f"requests/{case.number}.json"))[0]["service_code"] == "0601"
+    assert ids(o311.get("requests.json", service_code="0601")) == [case.number]
+    assert ids(o311.get("requests.json", service_code="0602")) == []
 
 
 def test_token_lookup(o311):
