@@ -1,8 +1,8 @@
 """GeoReport v2 endpoints. Every path ends in .xml or .json; errors come in the same format as
 the request asked for, in the spec's shape, with the HTTP status as their code.
 
-POST requests is CSRF-exempt: it is called by other systems, authenticated by api_key in the
-form body, never by a browser session.
+CSRF-exempt: POST requests is called by other systems, authenticated by api_key in the form
+body, never by a browser session; nothing here reads the session.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ def open311_view(*methods: str) -> Callable[[View], View]:
     """Method check, jurisdiction_id check, and ServiceError → the spec's error list."""
 
     def decorate(view: View) -> View:
+        @csrf_exempt  # no session is used here; a POST elsewhere gets a 405 in the spec's format
         @functools.wraps(view)
         def wrapper(request: HttpRequest, *args: Any, fmt: str, **kwargs: Any) -> HttpResponse:
             if request.method not in methods:
@@ -93,7 +94,6 @@ def service_definition(request: HttpRequest, *, code: str, fmt: str) -> HttpResp
     return respond(fmt=fmt, root="service_definition", payload=payload)
 
 
-@csrf_exempt
 @open311_view("GET", "HEAD", "POST")
 def requests(request: HttpRequest, *, fmt: str) -> HttpResponse:
     if request.method == "POST":

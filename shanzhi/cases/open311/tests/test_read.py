@@ -130,6 +130,8 @@ def test_unknown_paths_methods_and_jurisdiction(o311):
     response = o311.http.delete("/open311/v2/requests.json")
     assert response.status_code == 405 and "POST" in response["Allow"]
     assert body(response)[0]["code"] == 405
+    response = o311.http.post("/open311/v2/services.xml")
+    assert response.status_code == 405 and xml(response).findtext("error/code") == "405"
     assert o311.get("services.json", jurisdiction_id="331199000000").status_code == 200
     response = o311.get("services.json", jurisdiction_id="sfgov.org")
     assert response.status_code == 404 and "jurisdiction_id" in body(response)[0]["description"]
@@ -275,6 +277,15 @@ def test_bad_queries_are_400(o311, query, words):
             body(response)[0]["description"] if fmt == "json" else xml(response).findtext("error/description")
         )
         assert words in description
+
+
+def test_search_queries_do_not_grow_with_results(o311, django_assert_num_queries):
+    loop = o311.loop
+    for text in ("路灯不亮", "井盖缺失", "垃圾满溢"):
+        case = svc.case_register(actor=loop.dispatcher, case=o311.case(text=text))
+        svc.case_dispatch(actor=loop.dispatcher, case=case, primary=loop.county.dept)
+    with django_assert_num_queries(2):  # the cases with their joins, then the primary assignments
+        assert len(ids(o311.get("requests.json"))) == 3
 
 
 def test_results_are_capped_at_1000(o311, monkeypatch):
