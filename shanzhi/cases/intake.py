@@ -47,6 +47,8 @@ class IntakeRequest:
     device: str = ""
     urgent: bool = False
     photos: list[tuple[str, bytes]] = field(default_factory=list)
+    # A category the reporter chose (an Open311 service_code); it outranks triage's guess.
+    category_code: str | None = None
     received_at: dt.datetime | None = None
 
     def digest(self) -> str:
@@ -114,20 +116,25 @@ def _match_address(*, address: str, text: str) -> AddressMatch | None:
     return AddressMatch(region=match.region, township=match.township, estate=match.estate)
 
 
-def suggest(*, text: str, place: svc.Place) -> tuple[svc.Suggestion, list[Handler]]:
-    """Triage's category and the handlers it routes to for this place (primary first)."""
+def suggest(
+    *, text: str, place: svc.Place, chosen: str | None = None
+) -> tuple[svc.Suggestion, list[Handler]]:
+    """Triage's category (or the reporter's `chosen` one) and the handlers it routes to for this
+    place, primary first."""
     from shanzhi.triage.predict import triage_text
     from shanzhi.triage.route import route
 
     prediction = triage_text(text=text)
-    category = Category.objects.filter(code=prediction.category).first()
+    data: dict[str, Any] = prediction.as_dict()
+    confidence = prediction.confidence
+    code = prediction.category
+    if chosen is not None:
+        if not Category.objects.filter(code=chosen, active=True).exists():
+            raise ServiceError("unknown_category", f"未知的诉求类别:{chosen}", status=422)
+        data["chosen_by_reporter"] = chosen
+        code, confidence = chosen, 1.0
+    category = Category.objects.filter(code=code).first()
     handlers: list[Handler] = []
-    data: dict[str, Any] = {
-        "category": prediction.category,
-        "category_name": prediction.category_name,
-        "confidence": round(prediction.confidence, 4),
-        "top3": [{"category": c, "name": n, "confidence": round(p, 4)} for c, n, p in prediction.top3],
-    }
     if category is not None:
         routing = route(
             category=prediction.category, village=place.region, township=place.township, estate=place.estate
@@ -136,7 +143,7 @@ def suggest(*, text: str, place: svc.Place) -> tuple[svc.Suggestion, list[Handle
         data["handler"] = routing.primary.code if routing.primary else None
         data["co_handlers"] = [h.code for h in routing.co_handlers]
         data["unresolved"] = list(routing.unresolved)
-    return svc.Suggestion(category=category, confidence=prediction.confidence, data=data), handlers
+    return svc.Suggestion(category=category, confidence=confidence, data=data), handlers
 
 
 def intake_request(
@@ -166,7 +173,7 @@ def intake_request(
     place = resolve_place(
         lon=request.lon, lat=request.lat, crs=request.crs, address=request.address, text=text
     )
-    suggestion, handlers = suggest(text=text, place=place)
+    suggestion, handlers = suggest(text=text, place=place, chosen=request.category_code)
     case = svc.case_intake(
         actor=actor,
         channel=request.channel,

@@ -19,6 +19,7 @@ from shanzhi.cases.models import (
     Supervision,
 )
 from shanzhi.cases.sweep import sla_sweep
+from shanzhi.conftest import make_user
 from shanzhi.core.errors import NotFound, PermissionDenied, ServiceError
 from shanzhi.notify.models import Message
 
@@ -176,9 +177,7 @@ def test_rating_is_once_and_only_by_the_reporter(loop):
     case = svc.case_verify(
         actor=loop.gridworker, case=to_reported(loop, intake(loop, actor=loop.resident)), passed=True
     )
-    other = pytest.importorskip("shanzhi.conftest").make_user(
-        username="l-other-resident", region=loop.county.village_a1, roles=["resident"]
-    )
+    other = make_user(username="l-other-resident", region=loop.county.village_a1, roles=["resident"])
     with pytest.raises(NotFound):
         svc.case_rate(actor=other, case=case, satisfaction="satisfied")
     with pytest.raises(ServiceError):
