@@ -7,7 +7,7 @@ import binascii
 from typing import Any, Literal
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from shanzhi.cases import selectors, services
 from shanzhi.cases.intake import IntakeRequest, intake_request
@@ -55,7 +55,7 @@ def _checked(photos: list[PhotoIn]) -> list[CheckedFile]:
 
 
 @router.post("", response={200: dict, 201: dict}, summary="受理一件诉求(支持 Idempotency-Key)")
-def create_case(request: HttpRequest, payload: CaseIn) -> tuple[int, dict[str, Any]]:
+def create_case(request: HttpRequest, payload: CaseIn) -> Status:
     key = request.headers.get("Idempotency-Key")
     intake = IntakeRequest(
         channel=payload.channel,
@@ -77,7 +77,7 @@ def create_case(request: HttpRequest, payload: CaseIn) -> tuple[int, dict[str, A
         before = IdempotencyRecord.objects.filter(owner=request.user.get_username(), key=key.strip()).first()
     case = intake_request(actor=request.user, request=intake, idempotency_key=key)
     status = 200 if before is not None else 201
-    return status, case_dict(user=request.user, case=case, detail=True)
+    return Status(status, case_dict(user=request.user, case=case, detail=True))
 
 
 @router.get("", response=dict, summary="案卷列表(管辖范围内)")
