@@ -59,15 +59,17 @@ COMMUNITY_NAMES = [
     "清溪",
     "和美",
 ]
+# In order of TOWNSHIPS: 城关 takes the first 2, 城东 the next 4, so 青石镇's first village (331199101201,
+# where the demo grid worker and resident live) is 上溪村.
 VILLAGE_NAMES = [
-    "上溪",
-    "下溪",
     "石门",
     "枫林",
     "竹坞",
     "杨家",
     "王宅",
     "李宅",
+    "上溪",
+    "下溪",
     "后岙",
     "前山",
     "黄泥岭",
