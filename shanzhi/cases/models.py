@@ -352,3 +352,6 @@ class CaseSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day}: {self.last}"
+
+
+from shanzhi.cases.models_import import ImportedRow, ImportJob  # noqa: E402,F401
