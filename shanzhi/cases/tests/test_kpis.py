@@ -15,8 +15,9 @@ from shanzhi.cases.tests.test_loop import intake, to_reported
 def test_kpis_by_handler_and_township(loop):
     now = timezone.now()
     # 1: closed on time and rated satisfied
-    done = svc.case_verify(actor=loop.gridworker, case=to_reported(loop, intake(loop, actor=loop.resident)),
-                           passed=True)
+    done = svc.case_verify(
+        actor=loop.gridworker, case=to_reported(loop, intake(loop, actor=loop.resident)), passed=True
+    )
     svc.case_rate(actor=loop.resident, case=done, satisfaction="satisfied")
     # 2: returned by the body
     returned = svc.case_register(actor=loop.dispatcher, case=intake(loop, text="井盖坏了"))
@@ -30,8 +31,11 @@ def test_kpis_by_handler_and_township(loop):
     svc.case_refuse(actor=loop.dispatcher, case=intake(loop, text="咨询天气"), reason="非政府职责")
 
     start, end = now - dt.timedelta(days=1), now + dt.timedelta(days=30)
-    [urban] = [k for k in kpis_by_handler(user=loop.dispatcher, start=start, end=end, now=timezone.now())
-               if k.key == "urban_mgmt"]
+    [urban] = [
+        k
+        for k in kpis_by_handler(user=loop.dispatcher, start=start, end=end, now=timezone.now())
+        if k.key == "urban_mgmt"
+    ]
     assert (urban.dispatched, urban.responded, urban.returned, urban.overdue) == (3, 2, 1, 1)
     assert urban.response_rate == round(2 / 3, 4)
     assert urban.on_time == 1
