@@ -6,7 +6,6 @@ hash: there is nothing to guess). The case itself is made by cases.intake like e
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import secrets
 from typing import Any
@@ -94,11 +93,6 @@ def open311_client_authenticate(*, api_key: str) -> Open311Client | None:
     return client
 
 
-def _category_override_supported() -> bool:
-    """Whether cases.intake takes the sender's category (IntakeRequest.category_code)."""
-    return "category_code" in {f.name for f in dataclasses.fields(IntakeRequest)}
-
-
 def open311_request_create(
     *, client: Open311Client, submission: Submission, idempotency_key: str | None = None
 ) -> Open311Request:
@@ -117,7 +111,6 @@ def open311_request_create(
             f"没有代码为 {submission.service_code} 的服务类别(unknown service_code)",
             status=404,
         )
-    override: dict[str, Any] = {"category_code": service.code} if _category_override_supported() else {}
     case = intake_request(
         actor=None,
         request=IntakeRequest(
@@ -128,7 +121,7 @@ def open311_request_create(
             address=submission.address,
             reporter_name=submission.reporter_name,
             reporter_phone=submission.phone,
-            **override,
+            category_code=service.code,  # the client's choice outranks triage's guess
         ),
         idempotency_key=idempotency_key,
         owner=f"open311:{client.name}",
