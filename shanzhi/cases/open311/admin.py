@@ -10,8 +10,25 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from shanzhi.cases.open311.models import Open311Client, Open311Request
-from shanzhi.cases.open311.services import open311_client_create, open311_client_revoke
+from shanzhi.cases.open311.services import MANAGE_ROLES, open311_client_create, open311_client_revoke
 from shanzhi.core.errors import ServiceError
+from shanzhi.core.selectors import has_role
+
+
+class ManagersOnly(admin.ModelAdmin):
+    """Only system administrators see Open311 clients at all (staff status alone is not enough)."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return has_role(user=request.user, roles=MANAGE_ROLES) and super().has_module_permission(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return has_role(user=request.user, roles=MANAGE_ROLES) and super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return has_role(user=request.user, roles=MANAGE_ROLES) and super().has_add_permission(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return has_role(user=request.user, roles=MANAGE_ROLES) and super().has_change_permission(request, obj)
 
 
 def _show_key(request: HttpRequest, client: Open311Client, plain: str) -> None:
@@ -22,7 +39,7 @@ def _show_key(request: HttpRequest, client: Open311Client, plain: str) -> None:
 
 
 @admin.register(Open311Client)
-class Open311ClientAdmin(admin.ModelAdmin):
+class Open311ClientAdmin(ManagersOnly):
     list_display = ["name", "prefix", "active", "created_at", "last_used_at", "revoked_at"]
     list_filter = ["active"]
     search_fields = ["name", "prefix"]
@@ -45,13 +62,13 @@ class Open311ClientAdmin(admin.ModelAdmin):
         obj.refresh_from_db()
         _show_key(request, client, plain)
 
-    @admin.action(description="为所选客户端签发新密钥(旧密钥仍有效,确认后请吊销)")
+    @admin.action(description="为所选客户端签发新密钥(旧密钥仍有效,确认后请吊销)", permissions=["change"])
     def issue_key(self, request: HttpRequest, queryset: QuerySet[Open311Client]) -> None:
         for name in sorted(set(queryset.values_list("name", flat=True))):
             client, plain = open311_client_create(actor=request.user, name=name)
             _show_key(request, client, plain)
 
-    @admin.action(description="吊销所选密钥")
+    @admin.action(description="吊销所选密钥", permissions=["change"])
     def revoke(self, request: HttpRequest, queryset: QuerySet[Open311Client]) -> None:
         for client in queryset:
             try:
@@ -63,7 +80,7 @@ class Open311ClientAdmin(admin.ModelAdmin):
 
 
 @admin.register(Open311Request)
-class Open311RequestAdmin(admin.ModelAdmin):
+class Open311RequestAdmin(ManagersOnly):
     list_display = ["token", "case", "client", "service", "created_at"]
     list_select_related = ["case", "client", "service"]
     search_fields = ["token", "case__number", "client__name"]

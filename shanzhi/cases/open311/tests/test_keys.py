@@ -112,3 +112,16 @@ def test_admin_issues_a_key_once_and_revokes(county, client, django_user_model):
     assert any("已吊销" in str(m) for m in response.context["messages"])
     assert open311_client_authenticate(api_key=plain) is None
     assert AuditEntry.objects.filter(action="open311_client.revoke", actor="k-root").count() == 1
+
+
+def test_admin_is_for_administrators_only(county, client):
+    from django.contrib.auth.models import Permission
+
+    staff = make_user(username="k-staff", region=county.county, roles=["dispatcher"])
+    staff.is_staff = True
+    staff.save()
+    staff.user_permissions.set(Permission.objects.filter(content_type__app_label="open311"))
+    client.force_login(staff)
+    assert client.get("/admin/open311/open311client/").status_code == 403
+    assert client.post("/admin/open311/open311client/add/", {"name": "sneaky"}).status_code == 403
+    assert not Open311Client.objects.exists()
