@@ -6,17 +6,55 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from shanzhi.core.errors import ServiceError
+from shanzhi.triage.categories import category_table
 from shanzhi.triage.models import TriageExample, TriageModel, TriageSettings
-from shanzhi.triage.services import triage_example_add, triage_model_activate, triage_settings_update
+from shanzhi.triage.services import (
+    clean_text,
+    triage_example_add,
+    triage_model_activate,
+    triage_settings_update,
+)
+
+
+class TriageSettingsForm(forms.ModelForm):
+    class Meta:
+        model = TriageSettings
+        fields = ["auto_dispatch_threshold"]
+
+    def clean_auto_dispatch_threshold(self) -> float:
+        value = self.cleaned_data["auto_dispatch_threshold"]
+        if value is None or not 0.0 < value <= 1.0:
+            raise forms.ValidationError("自动派遣阈值应大于 0 且不超过 1")
+        return float(value)
+
+
+class TriageExampleForm(forms.ModelForm):
+    class Meta:
+        model = TriageExample
+        fields = ["text", "category", "source"]
+
+    def clean_text(self) -> str:
+        try:
+            return clean_text(self.cleaned_data.get("text"))
+        except ServiceError as exc:
+            raise forms.ValidationError(exc.message) from exc
+
+    def clean_category(self) -> str:
+        code = (self.cleaned_data.get("category") or "").strip()
+        if code not in category_table():
+            raise forms.ValidationError(f"未知的诉求类别代码:{code}")
+        return code
 
 
 @admin.register(TriageSettings)
 class TriageSettingsAdmin(admin.ModelAdmin):
+    form = TriageSettingsForm
     list_display = ["__str__", "auto_dispatch_threshold"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -26,10 +64,7 @@ class TriageSettingsAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request: HttpRequest, obj: TriageSettings, form: Any, change: bool) -> None:
-        try:
-            triage_settings_update(actor=request.user, auto_dispatch_threshold=obj.auto_dispatch_threshold)
-        except ServiceError as exc:
-            self.message_user(request, exc.message, level=messages.ERROR)
+        triage_settings_update(actor=request.user, auto_dispatch_threshold=obj.auto_dispatch_threshold)
 
 
 @admin.register(TriageModel)
@@ -94,20 +129,16 @@ class TriageExampleAdmin(admin.ModelAdmin):
     list_display = ["category", "short_text", "source", "created_by", "created_at"]
     list_filter = ["source", "category"]
     search_fields = ["text"]
-    fields = ["text", "category", "source"]
+    form = TriageExampleForm
 
     @admin.display(description="诉求内容")
     def short_text(self, obj: TriageExample) -> str:
         return obj.text if len(obj.text) <= 40 else obj.text[:40] + "…"
 
     def save_model(self, request: HttpRequest, obj: TriageExample, form: Any, change: bool) -> None:
-        try:
-            saved = triage_example_add(
-                actor=request.user, text=obj.text, category=obj.category, source=obj.source
-            )
-        except ServiceError as exc:
-            self.message_user(request, exc.message, level=messages.ERROR)
-            return
+        saved = triage_example_add(
+            actor=request.user, text=obj.text, category=obj.category, source=obj.source
+        )
         obj.pk = saved.pk
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:

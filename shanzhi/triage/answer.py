@@ -5,8 +5,9 @@ so they answer alike."""
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from shanzhi.core.errors import ServiceError
@@ -70,16 +71,34 @@ def _coordinates(lon: Any, lat: Any) -> tuple[float | None, float | None]:
     return x, y
 
 
-def triage_answers(*, requests: Sequence[TriageRequest]) -> list[dict[str, Any]]:
-    """Answers for many requests: one vectorised prediction, one load of the place names."""
+@dataclass(frozen=True)
+class AnswerContext:
+    """What answers read besides the model: place names, the catalogue, the threshold."""
+
+    index: PlaceIndex
+    categories: dict[str, Any]
+    threshold: float
+    loaded_at: float = field(default_factory=time.monotonic)
+
+    @classmethod
+    def load(cls) -> AnswerContext:
+        return cls(PlaceIndex.load(), category_table(), auto_dispatch_threshold())
+
+    def age(self) -> float:
+        return time.monotonic() - self.loaded_at
+
+
+def triage_answers(
+    *, requests: Sequence[TriageRequest], context: AnswerContext | None = None
+) -> list[dict[str, Any]]:
+    """Answers for many requests: one vectorised prediction, one read of the place names
+    (or the caller's `context`, e.g. the command line's, refreshed every minute)."""
     if not requests:
         return []
     predictions = triage_texts(texts=[r.text for r in requests])
-    index = PlaceIndex.load()
-    categories = category_table()
-    threshold = auto_dispatch_threshold()
+    ctx = context or AnswerContext.load()
     return [
-        _answer(r, p, index=index, categories=categories, threshold=threshold)
+        _answer(r, p, index=ctx.index, categories=ctx.categories, threshold=ctx.threshold)
         for r, p in zip(requests, predictions, strict=True)
     ]
 

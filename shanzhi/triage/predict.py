@@ -46,11 +46,11 @@ class TextPrediction:
 class Predictor:
     version: int
     sha256: str
-    pipeline: Any
+    scorer: learn.Scorer
 
     def predict(self, texts: Sequence[str], *, names: dict[str, CategoryInfo]) -> list[TextPrediction]:
-        classes, proba = learn.predict_proba(self.pipeline, texts)
-        order = (-proba).argsort(axis=1)[:, :3]
+        classes, proba = self.scorer.classes, self.scorer(texts)
+        order = (-proba).argsort(axis=1, kind="stable")[:, :3]
         out = []
         for row, best in zip(proba, order, strict=True):
             top = [(classes[i], _name(classes[i], names), float(row[i])) for i in best]
@@ -70,7 +70,7 @@ class PredictorCache:
         self._keep = keep
         self._stamp: ModelStamp | None = None
         self._checked = 0.0
-        self._pipelines: OrderedDict[str, Any] = OrderedDict()
+        self._scorers: OrderedDict[str, learn.Scorer] = OrderedDict()
         self._lock = threading.Lock()
         self.loads = 0
 
@@ -91,21 +91,21 @@ class PredictorCache:
 
     def get(self) -> Predictor:
         stamp = self._current_stamp()
-        pipeline = self._pipelines.get(stamp[2])
-        if pipeline is None:
+        scorer = self._scorers.get(stamp[2])
+        if scorer is None:
             with self._lock:
-                pipeline = self._pipelines.get(stamp[2]) or self._load(stamp)
+                pipeline = self._load(stamp)
                 if pipeline is None:  # the remembered model is gone (deleted, or a test rolled back)
                     self.clear()
                     stamp = self._current_stamp()
                     pipeline = self._load(stamp)
                     if pipeline is None:
                         raise RuntimeError("the active triage model disappeared while loading")
-                self._pipelines[stamp[2]] = pipeline
-                self._pipelines.move_to_end(stamp[2])
-                while len(self._pipelines) > self._keep:
-                    self._pipelines.popitem(last=False)
-        return Predictor(version=stamp[1], sha256=stamp[2], pipeline=pipeline)
+                scorer = learn.Scorer(pipeline)
+                self._scorers[stamp[2]] = scorer
+                while len(self._scorers) > self._keep:
+                    self._scorers.popitem(last=False)
+        return Predictor(version=stamp[1], sha256=stamp[2], scorer=scorer)
 
     def _load(self, stamp: ModelStamp) -> Any:
         fitted = learn.memo.by_sha(stamp[2]) if self._use_memo else None

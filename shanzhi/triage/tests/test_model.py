@@ -55,6 +55,13 @@ def test_heldout_accuracy_bar(trained):
     assert trained.seconds < 5
 
 
+def test_fast_scorer_agrees_with_sklearn(trained):
+    texts = [r.text for r in learn.heldout_set()]
+    scorer = learn.Scorer(trained.pipeline)
+    assert scorer._fast is not None and scorer.classes == [str(c) for c in trained.pipeline.classes_]
+    assert abs(scorer(texts) - trained.pipeline.predict_proba(texts)).max() < 1e-6
+
+
 def test_normalisation():
     assert normalise_text("市民来电反映:ＡＢＣ小区１２３号垃圾,诉求:清运。") == "abc小区0号垃圾 清运"
     assert normalise_text("【紧急】电梯困人!!") == "紧急 电梯困人"

@@ -18,10 +18,12 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from shanzhi.core.errors import ServiceError
 from shanzhi.triage import learn
-from shanzhi.triage.answer import TriageRequest, parse_request, triage_answers
+from shanzhi.triage.answer import AnswerContext, TriageRequest, parse_request, triage_answers
 from shanzhi.triage.categories import category_table
 from shanzhi.triage.models import TriageModel
 from shanzhi.triage.services import triage_model_ensure, triage_model_train
+
+CONTEXT_SECONDS = 60.0  # how long a streaming run trusts its copy of the place names
 
 
 class Command(BaseCommand):
@@ -54,6 +56,7 @@ class Command(BaseCommand):
     # --- stdin → stdout ---------------------------------------------------------------------
 
     def stream(self, source: TextIO, *, batch: int) -> None:
+        self.context: AnswerContext | None = None
         pending: list[tuple[TriageRequest | None, dict[str, Any] | None]] = []
         for raw in source:
             line = raw.strip()
@@ -80,8 +83,10 @@ class Command(BaseCommand):
 
     def flush(self, pending: list[tuple[TriageRequest | None, dict[str, Any] | None]]) -> None:
         requests = [r for r, _ in pending if r is not None]
+        if requests and (self.context is None or self.context.age() > CONTEXT_SECONDS):
+            self.context = AnswerContext.load()
         try:
-            answers = iter(triage_answers(requests=requests))
+            answers = iter(triage_answers(requests=requests, context=self.context))
         except ServiceError:
             # One bad request must not sink the batch: answer them one by one.
             answers = iter([self.one(r) for r in requests])
@@ -90,10 +95,9 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(out, ensure_ascii=False))
         self.stdout.flush()
 
-    @staticmethod
-    def one(request: TriageRequest) -> dict[str, Any]:
+    def one(self, request: TriageRequest) -> dict[str, Any]:
         try:
-            return triage_answers(requests=[request])[0]
+            return triage_answers(requests=[request], context=self.context)[0]
         except ServiceError as exc:
             return {"error": {"code": exc.code, "message": exc.message}}
 
