@@ -53,7 +53,8 @@ def _recipients(assignment: Assignment, level: str) -> list[Any]:
 def _fire(assignment: Assignment, *, level: str, done_field: str, note: str, now: dt.datetime) -> bool:
     with transaction.atomic():
         locked = (
-            Assignment.objects.select_for_update()
+            # of=self: PostgreSQL refuses FOR UPDATE on the nullable side of the case→region join.
+            Assignment.objects.select_for_update(of=("self",))
             .select_related("case", "handler", "case__region")
             .filter(pk=assignment.pk, status__in=SWEPT, **{f"{done_field}__isnull": True})
             .first()
