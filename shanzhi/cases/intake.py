@@ -137,7 +137,7 @@ def suggest(
     handlers: list[Handler] = []
     if category is not None:
         routing = route(
-            category=prediction.category, village=place.region, township=place.township, estate=place.estate
+            category=category.code, village=place.region, township=place.township, estate=place.estate
         )
         handlers = [h for h in [routing.primary, *routing.co_handlers] if h is not None]
         data["handler"] = routing.primary.code if routing.primary else None

@@ -98,7 +98,8 @@ def _audit(case: Case, *, actor: Any, action: str) -> None:
 
 def _lock(case: Case) -> Case:
     """Re-read the case under a row lock so two people cannot move it at once."""
-    return Case.objects.select_for_update().select_related("category", "region").get(pk=case.pk)
+    # of=("self",): PostgreSQL cannot lock the nullable side of the outer joins.
+    return Case.objects.select_for_update(of=("self",)).select_related("category", "region").get(pk=case.pk)
 
 
 def _check_role(actor: Any, action: str) -> None:
@@ -165,8 +166,15 @@ class Suggestion:
     data: dict[str, Any] = field(default_factory=dict)
 
 
+def _no_nul(value: str, *, label: str) -> str:
+    """PostgreSQL cannot store NUL in text; refuse it on every database alike."""
+    if "\x00" in value:
+        raise ServiceError("invalid_character", f"{label}含有不允许的控制字符")
+    return value
+
+
 def _validate_text(text: str) -> str:
-    text = (text or "").strip()
+    text = _no_nul((text or "").strip(), label="诉求内容")
     if not text:
         raise ServiceError("text_required", "请填写诉求内容")
     if len(text) > MAX_TEXT:
@@ -203,6 +211,9 @@ def case_intake(
         reporter_phone = validate_mobile(reporter_phone)
     if len(address) > 255:
         raise ServiceError("address_too_long", "地址不能超过 255 字")
+    _no_nul(address, label="地址")
+    _no_nul(reporter_name, label="反映人姓名")
+    _no_nul(device, label="设备编号")
     now = timezone.now()
     county = region_county()
     try:
@@ -496,7 +507,11 @@ def _fmt(moment: dt.datetime) -> str:
 
 
 def _assignment_for_update(assignment: Assignment) -> Assignment:
-    return Assignment.objects.select_for_update().select_related("handler", "case").get(pk=assignment.pk)
+    return (
+        Assignment.objects.select_for_update(of=("self",))
+        .select_related("handler", "case")
+        .get(pk=assignment.pk)
+    )
 
 
 def _open_assignment(
@@ -658,7 +673,9 @@ def request_decide(*, actor: Any, request: HandlerRequest, approve: bool, note: 
     """A dispatcher approves or refuses an extension or suspension."""
     with transaction.atomic():
         request = (
-            HandlerRequest.objects.select_for_update().select_related("assignment__case").get(pk=request.pk)
+            HandlerRequest.objects.select_for_update(of=("self",))
+            .select_related("assignment__case")
+            .get(pk=request.pk)
         )
         case = request.assignment.case
         _check_jurisdiction(actor, case)

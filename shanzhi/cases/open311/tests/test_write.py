@@ -203,10 +203,6 @@ def test_the_clients_service_code_is_the_suggestion(o311):
     assert o311.get(f"requests/{case.number}.json").json()[0]["service_code"] == "0602"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cases.intake.suggest routes by triage's category, not the chosen one (fix reported)",
-)
 def test_the_chosen_service_decides_the_route(o311):
     # stalls text (0102 → 城管), but the client files it as 社会生活噪声 (0402 → 公安)
     item = body(o311.post(service_code="0402", lat=LAT, long=LON, description="小区门口流动摊贩占道经营"))[0]
