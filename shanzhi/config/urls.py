@@ -10,5 +10,6 @@ urlpatterns = [
     path("duties/", include("shanzhi.duties.urls")),
     path("grids/", include("shanzhi.grid.urls")),
     path("open311/v2/", include("shanzhi.cases.open311.urls")),
+    path("cases/", include("shanzhi.cases.urls")),
     path("", include("shanzhi.web.urls")),
 ]

@@ -12,6 +12,13 @@ from shanzhi.core.selectors import roles_of, staff_of
 # (url name, label, roles that see it; empty = every signed-in user)
 NAV_ITEMS: list[tuple[str, str, frozenset[str]]] = [
     ("web:home", "工作台", frozenset()),
+    ("cases:intake", "来电登记", frozenset({"operator"})),
+    ("cases:queue", "调度台", frozenset({"dispatcher"})),
+    ("cases:inbox", "待办", frozenset({"handler"})),
+    ("cases:verify_list", "待核查", frozenset({"gridworker"})),
+    ("cases:report", "我要反映", frozenset({"resident"})),
+    ("cases:mine", "我的诉求", frozenset({"resident"})),
+    ("cases:list", "案卷查询", frozenset({"leader", "supervisor", "dispatcher", "operator", "admin"})),
     ("web:org_tree", "组织架构", frozenset({"admin", "leader", "supervisor", "dispatcher", "auditor"})),
     ("duties:list", "权责清单", frozenset({"admin", "leader", "supervisor", "dispatcher", "handler"})),
     ("grid:map", "网格地图", frozenset({"admin", "leader", "supervisor", "dispatcher", "gridworker"})),

@@ -20,6 +20,48 @@ class Area:
 
 AREAS = [
     Area(
+        "cases:intake",
+        "来电登记",
+        "接听 12345 来电,边记录边看智能分拨给出的类别、地点和承办单位,登记后告知来电人编号。",
+        frozenset({"operator"}),
+    ),
+    Area(
+        "cases:queue",
+        "调度台",
+        "待立案、待派遣的诉求:确认或更正类别,派遣主办和协办单位,批量派遣,审批延期和缓办。",
+        frozenset({"dispatcher"}),
+    ),
+    Area(
+        "cases:inbox",
+        "待办",
+        "派给本单位的诉求,按时限先后:签收、退回错派、反馈办理结果、申请延期或缓办。",
+        frozenset({"handler"}),
+    ),
+    Area(
+        "cases:verify_list",
+        "待核查",
+        "承办单位已反馈办结的诉求,到现场核查:通过即结案,不通过退回返工。",
+        frozenset({"gridworker"}),
+    ),
+    Area(
+        "cases:report",
+        "我要反映",
+        "在线反映身边的问题,可附照片和位置;也可拨打 12345 政务服务便民热线。",
+        frozenset({"resident"}),
+    ),
+    Area(
+        "cases:mine",
+        "我的诉求",
+        "查看反映过的问题办到了哪一步,办结后评价满意度。",
+        frozenset({"resident"}),
+    ),
+    Area(
+        "cases:list",
+        "案卷查询",
+        "管辖范围内的全部诉求:按状态、类别、乡镇、渠道筛选,查看办理过程和时限。",
+        frozenset({"leader", "supervisor", "dispatcher", "operator", "admin"}),
+    ),
+    Area(
         "grid:map",
         "我的网格",
         "查看所负责网格的范围、所属村社区和网格员,定位一个地点属于哪个网格。",
