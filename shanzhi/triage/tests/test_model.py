@@ -52,7 +52,7 @@ def test_heldout_accuracy_bar(trained):
     assert handler >= 0.95, handler
     # The stored metrics say the same.
     assert trained.metrics["heldout"]["accuracy"] == pytest.approx(category, abs=1e-4)
-    assert trained.seconds < 5
+    assert trained.cpu_seconds < 5  # CPU, not wall clock: the test machine may be busy
 
 
 def test_fast_scorer_agrees_with_sklearn(trained):
