@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 
 import pytest
-from django.conf import settings
 from django.db import connections
 
 from shanzhi.audit.models import AuditEntry
@@ -43,10 +42,9 @@ def test_admin_settings_examples_and_activation(client, town, trained):
     assert list(TriageModel.objects.filter(active=True).values_list("version", flat=True)) == [2]
 
 
-@pytest.mark.skipif(
-    "postgresql" not in settings.DATABASES["default"]["ENGINE"],
-    reason="row locks across connections need PostgreSQL (SQLite tests share one memory database)",
-)
+# Row locks across connections need PostgreSQL (SQLite tests share one memory database):
+# this runs in the PostgreSQL pass of `make test`.
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_processes_store_one_first_model(trained):
     """Two servers answer their first request at once: one trains, the other waits and uses it.
