@@ -13,12 +13,11 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.http import QueryDict
-from django.utils import timezone
 
 from shanzhi.cases.models import Case, CaseStatus, Category, Channel
 from shanzhi.cases.uploads import MAX_PHOTOS
 from shanzhi.core.errors import ServiceError
-from shanzhi.core.models import Handler, HandlerKind, Region, RegionLevel
+from shanzhi.core.models import Handler, HandlerKind, RegionLevel
 from shanzhi.core.selectors import region_list
 from shanzhi.grid.coords import CRS_CHOICES
 
@@ -309,15 +308,3 @@ def filter_choices(*, user: Any, statuses: tuple[str, ...]) -> dict[str, Any]:
         ),
         "channels": Channel.choices,
     }
-
-
-def township_of(region: Region | None) -> Region | None:
-    if region is None:
-        return None
-    if region.level == RegionLevel.TOWNSHIP:
-        return region
-    return region.parent if region.level == RegionLevel.VILLAGE else None
-
-
-def now() -> Any:
-    return timezone.now()

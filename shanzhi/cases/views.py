@@ -227,7 +227,8 @@ def _route_codes(case: Case, *, cache: dict[str, Any]) -> tuple[str | None, list
     if "types" not in cache:
         cache["types"] = _type_names()
     types: dict[str, str] = cache["types"]
-    if data.get("category") == effective.code and "handler" in data:
+    routed_for = data.get("chosen_by_reporter") or data.get("category")
+    if routed_for == effective.code and "handler" in data:
         unresolved = [types.get(str(t), str(t)) for t in data.get("unresolved") or []]
         return data.get("handler"), [str(c) for c in data.get("co_handlers") or []], unresolved
     if "categories" not in cache:
@@ -359,7 +360,7 @@ def _suggestion(answer: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@page(roles=INTAKE_ROLES | RESIDENT_ROLES)
+@page(roles=INTAKE_ROLES)
 @require_POST
 def intake_suggest(request: HttpRequest) -> HttpResponse:
     """The live triage fragment: top-3 categories, the place found, the handlers it routes to."""
@@ -449,6 +450,7 @@ def _queue_context(
             list(paged.object_list), request=request, failure=failure, open_number=open_number, next_url=here
         ),
         "table_url": reverse("cases:queue_table") + (f"?{query.urlencode()}" if query else ""),
+        "page_url": reverse("cases:queue"),
         "here": here,
         "refreshed_at": timezone.now(),
     }
@@ -844,6 +846,7 @@ def _render_inbox(request: HttpRequest, *, failure: Failure | None = None, statu
             "rows": rows,
             "page": paged,
             "page_query": _page_query(request.GET),
+            "page_url": reverse("cases:inbox"),
             "counts": counts,
             "body": staff.handler if staff else None,
             "here": request.get_full_path()
@@ -938,6 +941,7 @@ def _detail_context(request: HttpRequest, case: Case, *, failure: Failure | None
         "requests": requests,
         "map_config": _map_config(case),
         "satisfaction_choices": Satisfaction.choices,
+        "satisfaction_label": _satisfaction_label(case.satisfaction),
         "here": here,
         "max_photos": MAX_PHOTOS,
         "channel_label": Channel(case.channel).label if case.channel in Channel.values else case.channel,
@@ -1008,7 +1012,16 @@ def mine(request: HttpRequest) -> HttpResponse:
     """我的诉求: the resident's own requests and where each stands."""
     qs = selectors.case_list(user=request.user).order_by("-received_at", "-id")
     paged = Paginator(qs, PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "cases/mine.html", {"page": paged, "page_query": ""})
+    rows = [{"case": c, "satisfaction": _satisfaction_label(c.satisfaction)} for c in paged.object_list]
+    return render(
+        request,
+        "cases/mine.html",
+        {"page": paged, "rows": rows, "page_query": "", "page_url": reverse("cases:mine")},
+    )
+
+
+def _satisfaction_label(value: str) -> str:
+    return str(Satisfaction(value).label) if value in Satisfaction.values else value
 
 
 @page(public=True)
@@ -1124,6 +1137,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
             "page": paged,
             "rows": rows,
             "page_query": _page_query(request.GET),
+            "page_url": reverse("cases:list"),
         },
     )
 

@@ -222,3 +222,41 @@ def test_case_list_filters_and_searches_within_jurisdiction(loop, as_):
     assert mine.number in html
     stranger = make_user(username="p-lead-b", region=loop.county.town_b, roles=["leader"])
     assert mine.number not in as_(stranger).get("/cases/").content.decode()
+
+
+def test_case_page_draws_its_grid_and_point(loop, as_):
+    from shanzhi.grid.services import grid_create
+
+    square = [[119.79, 28.29], [119.81, 28.29], [119.81, 28.31], [119.79, 28.31], [119.79, 28.29]]
+    grid = grid_create(
+        actor=None,
+        code="331199101201-01",
+        name="上溪村第1网格",
+        village=loop.county.village_a1,
+        geometry={"type": "Polygon", "coordinates": [square]},
+    )
+    place = svc.Place(
+        region=loop.county.village_a1, township=loop.county.town_a, grid=grid, lon=119.8, lat=28.3
+    )
+    case = svc.case_intake(
+        actor=None, channel="grid", text="井盖缺失", place=place, suggestion=svc.Suggestion()
+    )
+    html = as_(loop.gridworker).get(f"/cases/{case.number}/").content.decode()
+    config = html.split('<script id="case-map-config" type="application/json">')[1].split("</script>")[0]
+    assert '"code": "331199101201-01"' in config and "[119.8, 28.3]" in config and "119.81" in config
+    assert "vendor/echarts.min.js" in html and "cases/case_map.js" in html
+    plain = received(loop)  # no grid: no map, no ECharts download
+    assert "echarts" not in as_(loop.gridworker).get(f"/cases/{plain.number}/").content.decode()
+
+
+def test_strangers_are_sent_to_login_from_case_pages_and_actions(loop, client):
+    case = dispatched(loop)
+    assignment = case.assignments.get()
+    for url in [f"/cases/{case.number}/", f"/cases/queue/{case.number}/panel/"]:
+        assert client.get(url)["Location"].startswith("/login/?next=")
+    assert client.post(f"/cases/{case.number}/do/refuse/", {"reason": "x"}).status_code == 302
+    assert client.post(f"/cases/assignments/{assignment.pk}/accept/").status_code == 302
+    assert client.post("/cases/queue/bulk-dispatch/", {"numbers": [case.number]}).status_code == 302
+    case.refresh_from_db()
+    assignment.refresh_from_db()
+    assert case.status == CaseStatus.DISPATCHED and assignment.status == "pending"

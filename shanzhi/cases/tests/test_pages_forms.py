@@ -197,6 +197,7 @@ def test_a_duty_list_refusal_changes_nothing_and_reopens_the_panel(loop, as_):
     assert resp.status_code == 400
     assert 'class="panel-row"' in html and "清单" in html and 'role="alert"' in html
     assert 'value="请镇里处理"' in html and '<option value="township-331199101000" selected>' in html
+    assert 'action="/cases/queue/"' in html and 'value="小区"' in html  # the filters still lead to the queue
     case.refresh_from_db()
     assert case.status == CaseStatus.RECEIVED  # 立案并派遣 is both steps or neither
     assert AuditEntry.objects.count() == before
@@ -410,6 +411,7 @@ def test_resident_reports_follows_and_rates(loop, as_):
     c.post(f"/cases/{case.number}/do/rate/", {"satisfaction": "satisfied", "comment": "很及时"})
     case.refresh_from_db()
     assert case.status == CaseStatus.EVALUATED and case.satisfaction == "satisfied"
+    assert "您的评价:满意" in c.get("/cases/mine/").content.decode()
 
 
 def test_another_residents_case_is_not_theirs(loop, as_):
@@ -419,3 +421,15 @@ def test_another_residents_case_is_not_theirs(loop, as_):
     assert c.get(f"/cases/{case.number}/").status_code == 404
     assert c.post(f"/cases/{case.number}/do/rate/", {"satisfaction": "satisfied"}).status_code == 404
     assert case.number not in c.get("/cases/mine/").content.decode()
+
+
+def test_queue_pages_keep_their_filters(loop, as_):
+    for i in range(31):
+        received(loop, text=f"第 {i} 个占道摊点")
+    c = as_(loop.dispatcher)
+    first = c.get("/cases/queue/", {"q": "占道"}).content.decode()
+    assert (
+        "第 1 / 2 页(共 31 件)" in first and 'href="/cases/queue/?q=%E5%8D%A0%E9%81%93&amp;page=2"' in first
+    )
+    second = c.get("/cases/queue/", {"q": "占道", "page": "2"}).content.decode()
+    assert second.count('name="numbers"') == 1
