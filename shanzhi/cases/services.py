@@ -306,9 +306,12 @@ def case_register(
     """立案: accept the request as a case of a category."""
     with transaction.atomic():
         case = _transition(case, actor=actor, action="register")
+        corrected = category is not None and case.suggested_category_id not in (None, category.pk)
         case.category = category or case.category or case.suggested_category
         if case.category is None:
             raise ServiceError("category_required", "立案前请确定诉求类别")
+        if corrected and actor is not None:
+            _learn_correction(actor=actor, case=case)
         if urgent is not None:
             case.urgent = urgent
         case.registered_at = timezone.now()
@@ -493,6 +496,28 @@ def case_dispatch(
                 body=f"新派遣:{case.number}({case.category.name}),请在 {_fmt(assignment.deadline)} 前办结",
             )
     return case
+
+
+def case_register_and_dispatch(
+    *,
+    actor: Any,
+    case: Case,
+    primary: Handler,
+    co_handlers: list[Handler] | None = None,
+    category: Category | None = None,
+    note: str = "",
+) -> Case:
+    """立案并派遣 in one step from the dispatcher's queue: both transitions or neither.
+
+    A received case is registered with triage's category first, so that a correction made here
+    is recorded once, at dispatch, as the example triage learns from."""
+    with transaction.atomic():
+        if _lock(case).status == CaseStatus.RECEIVED:
+            first = None if case.suggested_category_id else category
+            case = case_register(actor=actor, case=case, category=first)
+        return case_dispatch(
+            actor=actor, case=case, primary=primary, co_handlers=co_handlers, category=category, note=note
+        )
 
 
 def _learn_correction(*, actor: Any, case: Case) -> None:

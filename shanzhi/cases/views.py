@@ -20,7 +20,6 @@ from urllib.parse import urlsplit
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import BooleanField, Prefetch, Q, QuerySet, Value, When
 from django.db.models import Case as SqlCase
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase, QueryDict
@@ -580,12 +579,9 @@ def bulk_dispatch(request: HttpRequest) -> HttpResponse:
                 why = ";".join(unresolved) or "智能分拨没有给出主办单位"
                 raise ServiceError("no_route", f"无法自动确定主办单位({why}),请逐件派遣")
             handlers = forms.handlers_by_code([primary, *co], field_name="primary")
-            with transaction.atomic():  # registered and dispatched, or left as it was
-                if case.status == CaseStatus.RECEIVED:
-                    case = services.case_register(actor=request.user, case=case)
-                case = services.case_dispatch(
-                    actor=request.user, case=case, primary=handlers[0], co_handlers=handlers[1:]
-                )
+            case = services.case_register_and_dispatch(
+                actor=request.user, case=case, primary=handlers[0], co_handlers=handlers[1:]
+            )
         except ServiceError as exc:
             results.append({"number": number, "ok": False, "message": exc.message})
             continue
@@ -644,19 +640,14 @@ def _do_case_action(request: HttpRequest, case: Case, action: str) -> str:
         return f"{case.number} 已合并到 {into.number}"
     if action == "dispatch":
         parsed = forms.dispatch_input(data)
-        with transaction.atomic():  # 立案并派遣: both steps or neither
-            if case.status == CaseStatus.RECEIVED:
-                # Register with triage's category so a correction made here is learned at dispatch.
-                first = None if case.suggested_category_id else parsed.category
-                case = services.case_register(actor=user, case=case, category=first)
-            done = services.case_dispatch(
-                actor=user,
-                case=case,
-                primary=parsed.primary,
-                co_handlers=parsed.co_handlers,
-                category=parsed.category,
-                note=parsed.note,
-            )
+        done = services.case_register_and_dispatch(
+            actor=user,
+            case=case,
+            primary=parsed.primary,
+            co_handlers=parsed.co_handlers,
+            category=parsed.category,
+            note=parsed.note,
+        )
         names = "、".join(h.name for h in [parsed.primary, *parsed.co_handlers])
         return f"{done.number} 已派遣至 {names}"
     if action == "verify":

@@ -340,3 +340,21 @@ def test_resume_after_suspension_moves_deadline_by_the_pause(loop):
     paused = stored.ended_at - stored.started_at
     assert a.status == AssignmentStatus.PENDING
     assert a.deadline == start + dt.timedelta(hours=2) + paused
+
+
+def test_register_correction_is_learned(loop):
+    from shanzhi.triage.models import TriageExample
+
+    case = intake(loop, text="楼上邻居天天半夜剁肉,吵得睡不着")  # triage said 0102 (the helper's fixture)
+    svc.case_register(actor=loop.dispatcher, case=case, category=loop.category("0402"))
+    assert TriageExample.objects.filter(text="楼上邻居天天半夜剁肉,吵得睡不着", category="0402").exists()
+
+
+def test_register_and_dispatch_is_both_or_neither(loop):
+    case = intake(loop)
+    with pytest.raises(ServiceError):  # a township body without a published duty list refuses
+        svc.case_register_and_dispatch(actor=loop.dispatcher, case=case, primary=loop.county.town_a_gov)
+    case.refresh_from_db()
+    assert case.status == CaseStatus.RECEIVED and case.registered_at is None
+    case = svc.case_register_and_dispatch(actor=loop.dispatcher, case=case, primary=loop.county.dept)
+    assert case.status == CaseStatus.DISPATCHED
