@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "shanzhi.audit",
     "shanzhi.duties",
     "shanzhi.grid",
+    "shanzhi.onewindow",
     "shanzhi.triage",
     "shanzhi.notify",
     "shanzhi.cases",

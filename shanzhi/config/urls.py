@@ -11,5 +11,6 @@ urlpatterns = [
     path("grids/", include("shanzhi.grid.urls")),
     path("open311/v2/", include("shanzhi.cases.open311.urls")),
     path("cases/", include("shanzhi.cases.urls")),
+    path("services/", include("shanzhi.onewindow.urls")),
     path("", include("shanzhi.web.urls")),
 ]

@@ -10,7 +10,14 @@ from django.core.management.base import BaseCommand, CommandParser
 from shanzhi.core.demo import ACCOUNTS, DEMO_PASSWORD
 
 # Order matters: grids need the regions, duty lists the handlers, demo cases the triage model.
-DEMO_APPS = ["shanzhi.core", "shanzhi.grid", "shanzhi.duties", "shanzhi.triage", "shanzhi.cases"]
+DEMO_APPS = [
+    "shanzhi.core",
+    "shanzhi.grid",
+    "shanzhi.duties",
+    "shanzhi.onewindow",
+    "shanzhi.triage",
+    "shanzhi.cases",
+]
 
 
 class Command(BaseCommand):
