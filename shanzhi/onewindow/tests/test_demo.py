@@ -12,6 +12,7 @@ from shanzhi.onewindow.catalog_data import BUNDLES, EXTRA_DEPARTMENTS, ITEMS
 from shanzhi.onewindow.demo import load_demo
 from shanzhi.onewindow.models import Bundle, Material, ServiceItem, Theme
 from shanzhi.onewindow.notice import SMS_LIMIT, build_notice
+from shanzhi.onewindow.pdf import notice_pdf
 from shanzhi.onewindow.selectors import bundle_list, bundle_savings, service_item_search
 
 
@@ -63,6 +64,7 @@ def test_demo_items_are_complete_and_their_notices_sound(departments):
         shared += sum(m.shared for m in materials)
         assert item.legal_basis and item.steps and item.phone
         notice = build_notice(item)
+        assert notice_pdf(notice).startswith(b"%PDF-"), item.name  # every notice prints
         assert len(notice.sms) <= SMS_LIMIT, item.name
         for m in materials:
             if m.required:
