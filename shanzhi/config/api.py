@@ -78,7 +78,9 @@ def register_routers() -> None:
     from shanzhi.core.api import router as core_router
     from shanzhi.duties.api import router as duties_router
     from shanzhi.grid.api import router as grid_router
+    from shanzhi.notify.api import router as notify_router
     from shanzhi.onewindow.api import router as onewindow_router
+    from shanzhi.ratings.api import router as ratings_router
     from shanzhi.triage.api import router as triage_router
 
     api.add_router("/core", core_router)
@@ -87,6 +89,8 @@ def register_routers() -> None:
     api.add_router("/grids", grid_router)
     api.add_router("/cases", cases_router)
     api.add_router("/triage", triage_router)
+    api.add_router("/ratings", ratings_router)
+    api.add_router("/notify", notify_router)
     api.add_router("", onewindow_router)
     api.add_router("", case_work_router)
 

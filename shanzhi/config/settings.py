@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "shanzhi.triage",
     "shanzhi.notify",
     "shanzhi.cases",
+    "shanzhi.ratings",
     "shanzhi.cases.open311",
     "shanzhi.web",
 ]

@@ -11,6 +11,8 @@ urlpatterns = [
     path("grids/", include("shanzhi.grid.urls")),
     path("open311/v2/", include("shanzhi.cases.open311.urls")),
     path("cases/", include("shanzhi.cases.urls")),
+    path("ratings/", include("shanzhi.ratings.urls")),
+    path("messages/", include("shanzhi.notify.urls")),
     path("services/", include("shanzhi.onewindow.urls")),
     path("", include("shanzhi.web.urls")),
 ]
