@@ -23,6 +23,9 @@ NAV_ITEMS: list[tuple[str, str, frozenset[str]]] = [
     ("duties:list", "权责清单", frozenset({"admin", "leader", "supervisor", "dispatcher", "handler"})),
     ("grid:map", "网格地图", frozenset({"admin", "leader", "supervisor", "dispatcher", "gridworker"})),
     ("audit:status", "审计日志", frozenset({"admin", "auditor"})),
+    ("ratings:rectifications", "好差评", frozenset({"supervisor", "leader", "handler", "admin"})),
+    ("ratings:reports", "办不成事", frozenset({"supervisor", "admin"})),
+    ("notify:inbox", "消息", frozenset()),
 ]
 
 

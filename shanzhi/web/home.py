@@ -62,6 +62,36 @@ AREAS = [
         frozenset({"leader", "supervisor", "dispatcher", "operator", "admin"}),
     ),
     Area(
+        "ratings:reports",
+        "办不成事",
+        "群众反映的“办不成事”直达督查:1 个工作日内响应、5 个工作日内解决,超时自动升级。",
+        frozenset({"supervisor"}),
+    ),
+    Area(
+        "ratings:rectifications",
+        "差评整改",
+        "“不满意”评价的回访、15 个工作日内整改和结果告知;对恶意差评可提出申诉。",
+        frozenset({"supervisor", "leader", "handler"}),
+    ),
+    Area(
+        "ratings:rankings",
+        "满意度排名",
+        "按责任人统计的月度满意度排名,末位谈话培训、连续末位调岗建议(仅督查可见)。",
+        frozenset({"supervisor"}),
+    ),
+    Area(
+        "ratings:appeals",
+        "申诉裁定",
+        "责任单位对恶意差评的申诉:成立的不计入排名,不成立的继续整改。",
+        frozenset({"supervisor"}),
+    ),
+    Area(
+        "ratings:report_form",
+        "反映办不成事",
+        "在窗口、网上或电话里有事没办成,告诉督查人员,帮您办成。",
+        frozenset({"resident"}),
+    ),
+    Area(
         "grid:map",
         "我的网格",
         "查看所负责网格的范围、所属村社区和网格员,定位一个地点属于哪个网格。",
@@ -90,6 +120,13 @@ AREAS = [
         "审计日志",
         "防篡改审计日志的最新签名树头,一键校验全部记录。",
         frozenset({"admin", "auditor"}),
+    ),
+    Area(
+        "notify:inbox",
+        "我的消息",
+        "派单、督办、整改结果等站内消息,未读在前。",
+        frozenset({"resident", "operator", "dispatcher", "handler", "gridworker", "clerk", "approver"})
+        | frozenset({"supervisor", "leader", "auditor", "admin"}),
     ),
     Area("admin:index", "后台管理", "维护区域、承办单位、人员与角色、目录数据。", frozenset({"admin"})),
 ]
