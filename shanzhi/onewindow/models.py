@@ -133,7 +133,10 @@ class Material(models.Model):
     order = models.PositiveSmallIntegerField("序号")
     name = models.CharField("材料名称", max_length=100)
     key = models.CharField(
-        "材料标识", max_length=100, help_text="不同事项中同一份材料用同一标识,一件事据此去重;默认同名称"
+        "材料标识",
+        max_length=100,
+        blank=True,
+        help_text="不同事项中同一份材料用同一标识,一件事据此去重;留空即同名称",
     )
     form = models.CharField("材料形式", max_length=20, choices=MaterialForm.choices)
     copies = models.PositiveSmallIntegerField("份数", default=1)
@@ -185,6 +188,11 @@ class Material(models.Model):
     @property
     def required(self) -> bool:
         return self.requirement == Requirement.REQUIRED
+
+    @property
+    def document(self) -> str:
+        """What identifies the document across items: the key, or the name when none is set."""
+        return self.key or self.name
 
 
 class Bundle(models.Model):

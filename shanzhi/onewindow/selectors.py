@@ -62,7 +62,9 @@ def service_item_search(
         if is_pinyin(term):
             matches += [Q(pinyin_full__icontains=term), Q(pinyin_initials__icontains=term)]
         qs = qs.filter(reduce(or_, matches))
-    rows = qs.values_list("pk", "code", "basic_code", "name", "search_text", "pinyin_full", "pinyin_initials")
+    rows = list(
+        qs.values_list("pk", "code", "basic_code", "name", "search_text", "pinyin_full", "pinyin_initials")
+    )
     ranked = rank((Indexed(*row[1:]) for row in rows), terms)
     pks = {row[1]: row[0] for row in rows}
     page = [pks[item.code] for _score, item in ranked[offset : offset + limit]]
@@ -168,7 +170,7 @@ def bundle_savings(bundle: Bundle) -> BundleSavings:
     items = [s.item for s in steps]
     required = [m for i in items for m in i.materials.all() if m.required]
     separate = [m for m in required if not m.shared]
-    keys = {m.key for m in required}
+    keys = {m.document for m in required}
     status = {row.key: row.status for row in bundle_materials(bundle)}
     finish: dict[int, int] = {}
     for s in steps:  # depends_on points only at earlier steps, so one pass in order suffices
@@ -220,18 +222,19 @@ def bundle_materials(bundle: Bundle) -> list[BundleMaterial]:
     """The bundle's documents after de-duplication by key, in the order they first appear,
     classified the way `bundle_savings` counts them."""
     steps = sorted(bundle.steps.all(), key=lambda s: s.order)
-    replaced = {s.result_material.key: s.item.name for s in steps if s.result_material is not None}
+    replaced = {s.result_material.document: s.item.name for s in steps if s.result_material is not None}
     order: list[str] = []
     seen: dict[str, list[Material]] = {}
     owners: dict[str, list[str]] = {}
     for s in steps:
         for m in s.item.materials.all():
-            if m.key not in seen:
-                order.append(m.key)
-                seen[m.key], owners[m.key] = [], []
-            seen[m.key].append(m)
-            if s.item.name not in owners[m.key]:
-                owners[m.key].append(s.item.name)
+            key = m.document
+            if key not in seen:
+                order.append(key)
+                seen[key], owners[key] = [], []
+            seen[key].append(m)
+            if s.item.name not in owners[key]:
+                owners[key].append(s.item.name)
     rows: list[BundleMaterial] = []
     for key in order:
         ms = seen[key]

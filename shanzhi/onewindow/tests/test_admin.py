@@ -90,6 +90,51 @@ def test_admin_edits_an_item_with_its_materials_and_audits_it(client, admin, cat
     assert entries == [("service_item.update", str(item.pk))]
 
 
+def test_admin_adds_an_item_and_fills_material_keys(client, admin, departments):
+    client.force_login(admin)
+    data = {
+        "code": "331199-QR00077000-01",
+        "basic_code": "QR00077000",
+        "name": "测试确认事项",
+        "item_type": "confirmation",
+        "theme": "household",
+        "active": "on",
+        "summary": "为居民确认某项事实",
+        "applicants": "本县居民",
+        "conditions": "本县户籍。",
+        "legal_basis": "《中华人民共和国户口登记条例》",
+        "steps_text": "申请\n办结",
+        "statutory_days": "",
+        "promised_days": "0",
+        "fee_text": "不收费",
+        "fee_amount": "0",
+        "visits": "1",
+        "department": departments["police"].pk,
+        "window": "11 号窗口",
+        "channels": ["window"],
+        "phone": "0578-8615110",
+        "materials-TOTAL_FORMS": "1",
+        "materials-INITIAL_FORMS": "0",
+        "materials-MIN_NUM_FORMS": "0",
+        "materials-MAX_NUM_FORMS": "1000",
+        "materials-0-order": "1",
+        "materials-0-name": "申请人居民身份证",
+        "materials-0-key": "",
+        "materials-0-form": "original",
+        "materials-0-copies": "1",
+        "materials-0-requirement": "required",
+    }
+    before = AuditEntry.objects.count()
+    response = client.post("/admin/onewindow/serviceitem/add/", data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    item = ServiceItem.objects.get(code="331199-QR00077000-01")
+    assert list(item.materials.values_list("key", flat=True)) == ["申请人居民身份证"]
+    assert item.pinyin_initials.startswith("csqrsx")
+    assert list(AuditEntry.objects.filter(index__gte=before).values_list("action", flat=True)) == [
+        "service_item.create"
+    ]
+
+
 def test_admin_refuses_what_the_services_refuse(client, admin, catalog):
     client.force_login(admin)
     item = catalog["resident_pension"]
