@@ -27,7 +27,7 @@ from shanzhi.core.models import Role
 from shanzhi.core.selectors import has_role
 from shanzhi.notify.gateways import GatewayResult, email_enabled, sms_gateway
 from shanzhi.notify.models import Message, MessageAttempt, MessageChannel, MessageStatus, MessageTemplate
-from shanzhi.notify.wording import render
+from shanzhi.notify.wording import forget_stored_templates, render
 
 logger = logging.getLogger(__name__)
 
@@ -336,6 +336,8 @@ def message_template_save(*, actor: Any, template: MessageTemplate) -> MessageTe
         if clash.exists():
             raise ServiceError("duplicate_template", "该消息类型在此渠道已有模板", status=409)
         template.save()
+        forget_stored_templates()  # now, and again once committed (a reader may re-cache in between)
+        transaction.on_commit(forget_stored_templates)
         audit_append(
             actor=actor,
             action="message_template.save",

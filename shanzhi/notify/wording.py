@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.cache import cache
+
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -91,22 +93,48 @@ def _family(code: str) -> str:
     return code.split(".", 1)[0] + ".*" if "." in code else ""
 
 
-def wording_for(*, code: str, channel: str) -> Wording | None:
-    """The stored template for (code, channel), or its family's, or the built-in default."""
+CACHE_SECONDS = 60
+
+
+def _cache_key(channel: str) -> str:
+    return f"notify:templates:{channel}"
+
+
+def stored_templates(*, channel: str) -> dict[str, tuple[str, str]]:
+    """The active template rows of a channel, code → (subject, body), from the cache.
+
+    Every queued message words itself, so this saves a query per message (the case sweep sends
+    many). message_template_save drops the entry; other processes see a change within a minute.
+    """
     from shanzhi.notify.models import MessageTemplate
 
-    family = _family(code)
-    codes = [c for c in (code, family) if c]
-    rows = {
-        row.code: row for row in MessageTemplate.objects.filter(code__in=codes, channel=channel, active=True)
-    }
+    key = _cache_key(channel)
+    cached: dict[str, tuple[str, str]] | None = cache.get(key)
+    if cached is None:
+        cached = {
+            code: (subject, body)
+            for code, subject, body in MessageTemplate.objects.filter(
+                channel=channel, active=True
+            ).values_list("code", "subject", "body")
+        }
+        cache.set(key, cached, CACHE_SECONDS)
+    return cached
+
+
+def forget_stored_templates() -> None:
+    cache.delete_many([_cache_key(channel) for channel in (IN_APP, SMS, EMAIL)])
+
+
+def wording_for(*, code: str, channel: str) -> Wording | None:
+    """The stored template for (code, channel), or its family's, or the built-in default."""
+    codes = [c for c in (code, _family(code)) if c]
+    rows = stored_templates(channel=channel)
     for c in codes:
         if c in rows:
-            return Wording(rows[c].subject, rows[c].body)
+            return Wording(*rows[c])
     for c in codes:
         if (c, channel) in DEFAULT_TEMPLATES:
-            subject, body = DEFAULT_TEMPLATES[(c, channel)]
-            return Wording(subject, body)
+            return Wording(*DEFAULT_TEMPLATES[(c, channel)])
     return None
 
 

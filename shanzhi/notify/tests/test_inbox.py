@@ -10,7 +10,7 @@ from shanzhi.conftest import make_user
 from shanzhi.core.errors import NotFound, ServiceError
 from shanzhi.notify.models import Message, MessageTemplate
 from shanzhi.notify.services import message_mark_read, message_queue, message_send, message_template_save
-from shanzhi.notify.wording import render
+from shanzhi.notify.wording import forget_stored_templates, render
 
 
 @pytest.fixture
@@ -90,7 +90,11 @@ def test_templates_word_messages_and_are_edited_with_an_audit_entry(people, coun
         message_template_save(actor=me, template=MessageTemplate(code="case.x", channel="sms", body="y"))
     assert AuditEntry.objects.filter(action="message_template.save").count() == 2
     # a kind's own default when there is no row, and "{body}" when there is no template at all
+    MessageTemplate.objects.filter(code="rating.rectified", channel="in_app").update(body="行:{result}")
+    forget_stored_templates()
+    assert render(code="rating.rectified", channel="in_app", context={"result": "好"}).body == "行:好"
     MessageTemplate.objects.filter(code="rating.rectified").delete()
+    forget_stored_templates()
     msg = message_send(
         kind="rating.rectified",
         channel="in_app",
