@@ -12,6 +12,7 @@ from shanzhi.core.selectors import roles_of, staff_of
 # (url name, label, roles that see it; empty = every signed-in user)
 NAV_ITEMS: list[tuple[str, str, frozenset[str]]] = [
     ("web:home", "工作台", frozenset()),
+    ("onewindow:catalog", "办事指南", frozenset({"resident", "clerk", "operator", "approver"})),
     ("cases:intake", "来电登记", frozenset({"operator"})),
     ("cases:queue", "调度台", frozenset({"dispatcher"})),
     ("cases:inbox", "待办", frozenset({"handler"})),
