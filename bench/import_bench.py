@@ -3,6 +3,7 @@
     .venv/bin/python bench/import_bench.py                    # 1,000,000 rows, throwaway SQLite
     .venv/bin/python bench/import_bench.py --rows 100000
     .venv/bin/python bench/import_bench.py --rows 100000 --encoding gb18030
+    .venv/bin/python bench/import_bench.py --rows 100000 --format xlsx
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/import_bench .venv/bin/python bench/import_bench.py
         (an empty PostgreSQL database you can throw away; the script migrates it and loads the demo)
 
@@ -29,6 +30,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +69,34 @@ class SampledStderr:
 
     def isatty(self) -> bool:
         return sys.stderr.isatty()
+
+
+class _Sink:
+    """Rows out to a CSV, or to an XLSX through openpyxl's write-only (streaming) workbook."""
+
+    def __init__(self, path: Path, *, encoding: str) -> None:
+        self.path, self.encoding = path, encoding
+
+    def __enter__(self) -> _Sink:
+        if self.path.suffix == ".xlsx":
+            import openpyxl
+
+            self.workbook = openpyxl.Workbook(write_only=True)
+            self.sheet = self.workbook.create_sheet("工单")
+            self.write: Callable[[list[Any]], object] = self.sheet.append
+        else:
+            self.handle = self.path.open("w", encoding=self.encoding, newline="")
+            self.write = csv.writer(self.handle).writerow
+        return self
+
+    def writerow(self, row: list[Any]) -> None:
+        self.write(row)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.path.suffix == ".xlsx":
+            self.workbook.save(self.path)
+        else:
+            self.handle.close()
 
 
 def generate(path: Path, *, rows: int, seed: int, encoding: str) -> dict[str, int]:
@@ -125,8 +155,7 @@ def generate(path: Path, *, rows: int, seed: int, encoding: str) -> dict[str, in
     ]
     previous_id = ""
     day_seq: dict[str, int] = {}
-    with path.open("w", encoding=encoding, newline="") as handle:
-        writer = csv.writer(handle)
+    with _Sink(path, encoding=encoding) as writer:
         writer.writerow(header)
         for n in range(1, rows + 1):
             moment = min(moment + dt.timedelta(seconds=rng.expovariate(1 / mean_gap)), end)
@@ -171,7 +200,10 @@ def main() -> None:
     )
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows in the generated export")
     parser.add_argument("--batch-size", type=int, default=1000)
-    parser.add_argument("--encoding", choices=["utf-8-sig", "utf-8", "gb18030"], default="utf-8-sig")
+    parser.add_argument("--format", choices=["csv", "xlsx"], default="csv")
+    parser.add_argument(
+        "--encoding", choices=["utf-8-sig", "utf-8", "gb18030"], default="utf-8-sig", help="CSV only"
+    )
     parser.add_argument("--seed", type=int, default=2025)
     parser.add_argument("--keep", action="store_true", help="keep the temp directory (export, database)")
     parser.add_argument("--profile", action="store_true", help="print the import's top functions (cProfile)")
@@ -183,6 +215,16 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shanzhi.config.settings")
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+    try:
+        run(args, workdir)
+    finally:
+        if args.keep:
+            print(f"kept: {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def run(args: argparse.Namespace, workdir: Path) -> None:
     import django
 
     django.setup()
@@ -207,12 +249,13 @@ def main() -> None:
     load_triage(stdout=quiet)
     print(f"demo load (regions, grids, catalogue, triage model): {time.perf_counter() - started:.1f} s")
 
-    export = workdir / "12345-export.csv"
+    export = workdir / f"12345-export.{args.format}"
     started = time.perf_counter()
     bad = generate(export, rows=args.rows, seed=args.seed, encoding=args.encoding)
     size = export.stat().st_size
     print(
-        f"export: {args.rows:,} rows, {size / 1e6:.0f} MB ({args.encoding}), generated in "
+        f"export: {args.rows:,} rows, {size / 1e6:.0f} MB ({args.format}"
+        f"{', ' + args.encoding if args.format == 'csv' else ''}), generated in "
         f"{time.perf_counter() - started:.1f} s; bad rows planted: {bad}"
     )
 
@@ -247,11 +290,6 @@ def main() -> None:
     )
     planted = sum(bad.values())
     assert result.errors >= planted - bad["duplicate"], "planted bad rows were not all refused"
-    if args.keep:
-        print(f"kept: {workdir}")
-    else:
-        connection.close()
-        shutil.rmtree(workdir)
 
 
 if __name__ == "__main__":

@@ -256,7 +256,9 @@ class ErrorFile:
         else:
             self.handle.seek(self.committed)
             self.handle.truncate()
-        self.handle.write(_csv_bytes(_error_line(r) for r in sorted(refused, key=lambda r: r.row)))
+        lines = [_error_line(r) for r in sorted(refused, key=lambda r: r.row)]
+        width = len(self.header)  # XLSX rows end at their last cell: pad them to the header
+        self.handle.write(_csv_bytes(line + [""] * (width - len(line)) for line in lines))
         self.handle.flush()
         os.fsync(self.handle.fileno())
         return self.handle.tell()

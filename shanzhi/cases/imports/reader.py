@@ -257,7 +257,12 @@ def _open_xlsx(source: SourceFile, *, marker: str, sheet: str | None) -> Iterato
             worksheet = workbook[sheet]
         else:
             worksheet = workbook.worksheets[0]
+        # The <dimension> tag gives a row count for the progress line, but openpyxl would also cut
+        # every row and column beyond it, and some exporting tools write it wrong ("A1"): read
+        # the rows that are there instead.
         max_row = getattr(worksheet, "max_row", None)
+        if hasattr(worksheet, "reset_dimensions"):
+            worksheet.reset_dimensions()
 
         def numbered() -> Iterator[tuple[int, list[Cell]]]:
             number = 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import zipfile
 from pathlib import Path
 
@@ -417,6 +418,22 @@ def test_xlsx_round_trip(mapped, tmp_path):
     assert lines[1] == ["5", "来电时间", "无法识别的时间“昨天”(应如 2025-03-04 08:15:00 或 2025/3/4 8:15)",
                         "X-4", "昨天", "路面坑洼", "", "", "", "", ""]  # fmt: skip
     assert lines[2] == ["6", "诉求内容", "诉求内容为空", "X-5", "2025-03-05 09:00:00", "", "", "", "", "", ""]
+
+
+def test_xlsx_with_a_wrong_dimension_tag_is_read_whole(mapped, tmp_path):
+    """Some exporters write <dimension ref="A1"/>; trusting it would drop every row but the header."""
+    path = write_xlsx(tmp_path / "dimension.xlsx", xlsx_rows())
+    rewritten = tmp_path / "rewritten.xlsx"
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(rewritten, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data, count = re.subn(rb'<dimension ref="[^"]*"', b'<dimension ref="A1"', data)
+                assert count == 1
+            target.writestr(item, data)
+    result = case_import(actor=None, path=rewritten)
+    assert (result.read, result.imported, result.errors) == (5, 3, 2)
+    assert Case.objects.get(import_source__source_id="X-2").satisfaction == "satisfied"  # column H
 
 
 def test_xlsx_sheet_choice(mapped, tmp_path):
