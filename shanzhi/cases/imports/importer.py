@@ -112,8 +112,13 @@ def case_import(
     source = inspect_file(Path(path))
     with open_table(source, marker=SOURCE_ID, sheet=sheet) as table:
         columns = Columns.from_header(table.header)
-        job = _job_for(actor=actor, source=source, crs=crs)
         errors_path = source.path.with_name(source.path.name + ERRORS_SUFFIX)
+        if not os.access(errors_path.parent, os.W_OK):
+            raise ServiceError(
+                "errors_unwritable",
+                f"无法在 {errors_path.parent} 中写入错误文件:请把导出文件复制到可写的目录后再导入",
+            )
+        job = _job_for(actor=actor, source=source, crs=crs)
         result = ImportResult(
             job=job,
             errors_path=errors_path if job.errors_offset else None,
@@ -410,12 +415,14 @@ class _Run:
         clock = self._lap("place", clock)
         predictions = self._triage([p.record.text for p in placed])
         clock = self._lap("triage", clock)
+        # Built before the transaction, so the write lock is held for the inserts only; the
+        # numbers are taken inside it.
+        built = [(p, self._case(p, pred)) for p, pred in zip(placed, predictions, strict=True)]
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 imported, skipped_now, refused_now = self._write(
                     batch=batch,
-                    placed=placed,
-                    predictions=predictions,
+                    built=built,
                     refused=refused,
                     skipped=skipped,
                     last_id=last_id,
@@ -548,14 +555,12 @@ class _Run:
         self,
         *,
         batch: list[tuple[int, list[Cell]]],
-        placed: list[_Placed],
-        predictions: list[Any],
+        built: list[tuple[_Placed, Case]],
         refused: list[Refused],
         skipped: int,
         last_id: str,
     ) -> tuple[int, int, list[Refused]]:
         """The batch's one transaction; returns (imported, skipped, refused rows)."""
-        refused = list(refused)
         with transaction.atomic():
             job = ImportJob.objects.select_for_update().get(pk=self.job.pk)
             if job.rows_done != self.job.rows_done:
@@ -566,20 +571,15 @@ class _Run:
                 )
             # Checked again under the lock: another file's import may have committed meanwhile.
             known = set(
-                ImportedRow.objects.filter(source_id__in=[p.record.source_id for p in placed]).values_list(
+                ImportedRow.objects.filter(source_id__in=[p.record.source_id for p, _ in built]).values_list(
                     "source_id", flat=True
                 )
             )
-            rows = [
-                (p, pred)
-                for p, pred in zip(placed, predictions, strict=True)
-                if p.record.source_id not in known
-            ]
-            numbers = _take_numbers(Counter(timezone.localdate(p.record.received_at) for p, _ in rows))
-            cases = [
-                self._case(p, pred, number=next(numbers[timezone.localdate(p.record.received_at)]))
-                for p, pred in rows
-            ]
+            rows = [(p, c) for p, c in built if p.record.source_id not in known]
+            cases = [c for _, c in rows]
+            numbers = _take_numbers(Counter(timezone.localdate(c.received_at) for c in cases))
+            for case in cases:
+                case.number = next(numbers[timezone.localdate(case.received_at)])
             states = [state_digest(case_state(c)) for c in cases]  # before insert: no query for assignments
             _insert(Case, cases)
             ids = dict(Case.objects.filter(number__in=[c.number for c in cases]).values_list("number", "pk"))
@@ -590,12 +590,10 @@ class _Run:
                 ImportedRow,
                 [
                     ImportedRow(job=job, row=p.record.row, source_id=p.record.source_id, case=c)
-                    for (p, _), c in zip(rows, cases, strict=True)
+                    for p, c in rows
                 ],
             )
-            _insert(
-                TimelineEvent, [self._event(p, c, job=job) for (p, _), c in zip(rows, cases, strict=True)]
-            )
+            _insert(TimelineEvent, [self._event(p, c, job=job) for p, c in rows])
             self.batches += 1
             if self.stop_after is not None and self.batches > self.stop_after:
                 self.errors.write(refused)  # the crash comes after the error lines are out, too
@@ -630,7 +628,7 @@ class _Run:
                     # Each case's digest is the one a per-case audit entry would carry.
                     "cases": [
                         [p.record.source_id, c.number, digest]
-                        for (p, _), c, digest in zip(rows, cases, states, strict=True)
+                        for (p, c), digest in zip(rows, states, strict=True)
                     ],
                 },
             )
@@ -639,7 +637,8 @@ class _Run:
         self.result.job = job
         return len(cases), skipped, refused
 
-    def _case(self, placed: _Placed, prediction: Any, *, number: str) -> Case:
+    def _case(self, placed: _Placed, prediction: Any) -> Case:
+        """The case of a row, still without its number."""
         record = placed.record
         if record.closed_at is None:
             status = CaseStatus.RECEIVED
@@ -650,7 +649,6 @@ class _Run:
         open_case = status == CaseStatus.RECEIVED
         category = self.categories.get(prediction.category)
         return Case(
-            number=number,
             channel=Channel.IMPORT,
             status=status,
             text=record.text,
