@@ -42,6 +42,7 @@ from shanzhi.core.selectors import has_role, jurisdiction_root, region_county, r
 from shanzhi.core.validators import validate_mobile
 from shanzhi.notify.models import MessageChannel
 from shanzhi.notify.services import message_queue
+from shanzhi.ratings.services import rating_submit
 
 MAX_TEXT = 4000
 REOPEN_WINDOW = dt.timedelta(days=7)
@@ -839,8 +840,21 @@ UNSATISFIED = (Satisfaction.UNSATISFIED, Satisfaction.VERY_UNSATISFIED)
 RATING_CHOICES_TEXT = "/".join(str(label) for label in Satisfaction.labels)
 
 
-def case_rate(*, actor: Any, case: Case, satisfaction: str, comment: str = "") -> Case:
-    """评价 once. 不满意 within 7 days of closure reopens the case for the dispatcher's review."""
+def case_rate(*, actor: Any, case: Case, satisfaction: str, comment: str = "", channel: str = "") -> Case:
+    """评价 once, through ratings, so each case has one Rating (and a bad one its rectification):
+    rating_submit checks who may rate, records the rating and calls case_rated back in the same
+    transaction. `channel` is a ratings channel (app, web, hotline, sms, …); empty = by role."""
+    if satisfaction not in Satisfaction.values:
+        raise ServiceError("invalid_satisfaction", "评价应为:非常满意、满意、基本满意、不满意、非常不满意")
+    rating_submit(
+        actor=actor, obj_type="case", obj_id=case.number, level=satisfaction, comment=comment, channel=channel
+    )
+    return Case.objects.select_related("category", "region").get(pk=case.pk)
+
+
+def case_rated(*, actor: Any, case: Case, satisfaction: str, comment: str = "") -> Case:
+    """The case's side of a rating, called by ratings inside rating_submit's transaction: 已评价;
+    不满意 within 7 days of closure reopens the case for the dispatcher's review."""
     if satisfaction not in Satisfaction.values:
         raise ServiceError("invalid_satisfaction", "评价应为:非常满意、满意、基本满意、不满意、非常不满意")
     with transaction.atomic():

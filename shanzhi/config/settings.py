@@ -170,6 +170,21 @@ CACHES = (
 # Audit signing key: PEM in the environment, else generated into var/ on first run.
 AUDIT_SIGNING_KEY_PATH = VAR_DIR / "audit_ed25519.pem"
 
+# Messages (notify): an SMS provider's JSON endpoint; without it, SMS wait in the outbox.
+NOTIFY_SMS_URL = env_str("NOTIFY_SMS_URL", "")
+NOTIFY_SMS_KEY = env_str("NOTIFY_SMS_KEY", "")
+NOTIFY_SMS_SIGN = env_str("NOTIFY_SMS_SIGN", "")
+NOTIFY_SMS_TIMEOUT = env_int("NOTIFY_SMS_TIMEOUT", 5)
+# E-mail by SMTP; while EMAIL_HOST is empty, e-mail waits in the outbox.
+EMAIL_HOST = env_str("EMAIL_HOST", "")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "noreply@localhost")
+
 # Working hours for deadlines (工作时), "HH:MM-HH:MM" pairs.
 WORKING_HOURS = env_list("WORKING_HOURS", ["08:30-12:00", "13:30-17:30"])
 

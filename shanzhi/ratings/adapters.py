@@ -105,10 +105,8 @@ class CaseRateable(Rateable):
     def on_rated(self, *, actor: Any, obj: Any, level: str, comment: str) -> None:
         from shanzhi.cases import services
 
-        # The case's own side (status 已评价, satisfaction, reopen on 不满意). Until cases adopts
-        # the hook (case_rate → rating_submit → case_rated), case_rate is still that function.
-        apply = getattr(services, "case_rated", None) or services.case_rate
-        apply(actor=actor, case=obj, satisfaction=level, comment=comment)
+        # The case's own side: status 已评价, satisfaction, reopen on 不满意.
+        services.case_rated(actor=actor, case=obj, satisfaction=level, comment=comment)
 
     def url(self, obj: Any) -> str:
         try:

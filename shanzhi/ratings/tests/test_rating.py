@@ -128,9 +128,6 @@ def test_bad_rating_opens_a_rectification_due_in_15_working_days_across_national
     assert AuditEntry.objects.filter(action="rectification.open", object_id=str(rect.pk)).count() == 1
 
 
-@pytest.mark.skipif(
-    not hasattr(case_svc, "case_rated"), reason="until cases adopts the hook (case_rate → rating_submit)"
-)
 def test_case_rate_goes_through_ratings_so_there_is_one_record(world):
     case = world.closed_case(reporter=world.resident)
     case = case_svc.case_rate(actor=world.resident, case=case, satisfaction="unsatisfied", comment="没解决")

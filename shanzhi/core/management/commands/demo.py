@@ -17,6 +17,7 @@ DEMO_APPS = [
     "shanzhi.onewindow",
     "shanzhi.triage",
     "shanzhi.cases",
+    "shanzhi.ratings",
 ]
 
 
