@@ -28,6 +28,7 @@ import io
 import json
 import os
 import random
+import re
 import statistics
 import sys
 import tempfile
@@ -190,30 +191,40 @@ def verdict(seconds: float) -> str:
 
 
 def explain(now: Any) -> None:
-    """Print the top of each ladder query's plan and check it uses the declared threshold index."""
+    """Print the top of each ladder query's plan and check that it reads an index the model
+    declares (a threshold's db_index, or a Meta.indexes entry holding the threshold column)."""
     from django.db import connection
 
     from shanzhi.cases.models import Assignment
     from shanzhi.cases.sweep import BATCH, LADDER, due_assignments
 
-    table = Assignment._meta.db_table
     with connection.cursor() as cursor:
-        constraints = connection.introspection.get_constraints(cursor, table)
-    declared = {f.column: getattr(f, "db_index", False) for f in Assignment._meta.concrete_fields}
+        constraints = connection.introspection.get_constraints(cursor, Assignment._meta.db_table)
+    declared = {index.name for index in Assignment._meta.indexes}
+    for field in Assignment._meta.concrete_fields:
+        if getattr(field, "db_index", False):  # Django names these <table>_<column>_<hash>
+            declared |= {
+                name for name, c in constraints.items() if c["index"] and c["columns"] == [field.column]
+            }
     for _level, threshold, done_field, _note in LADDER:
         qs = due_assignments(threshold=threshold, done_field=done_field, now=now).only("pk")[:BATCH]
         # ANALYZE on PostgreSQL shows the rows each step really read.
         plan = qs.explain(analyze=True, buffers=True) if connection.vendor == "postgresql" else qs.explain()
-        names = [
-            name
+        candidates = {
+            name: c["columns"]
             for name, c in constraints.items()
-            if c["index"] and c["columns"] == [threshold] and not c["primary_key"]
-        ]
-        used = [name for name in names if name in plan]
-        print(f"EXPLAIN {threshold}: declared db_index={declared.get(threshold)}; index {names}")
+            if c["index"] and not c["primary_key"] and threshold in c["columns"]
+        }
+        used = [name for name in candidates if re.search(rf"\b{re.escape(name)}\b", plan)]
+        holding = ", ".join(f"{n} {c}" for n, c in candidates.items())
+        print(f"EXPLAIN {threshold} (indexes holding it: {holding})")
         for line in plan.splitlines()[:5]:
             print(f"    {line.strip()[:150]}")
-        print(f"    -> {'uses the declared index ' + used[0] if used else 'DOES NOT use the declared index'}")
+        if used:
+            whose = "declared by" if used[0] in declared else "NOT declared by"
+            print(f"    -> uses {used[0]} {candidates[used[0]]}, {whose} the model")
+        else:
+            print("    -> DOES NOT use an index on the threshold")
 
 
 def bulk_load(*, n: int, now: Any, due: tuple[int, int, int], seed: int) -> tuple[int, int, int]:
