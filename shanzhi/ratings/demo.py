@@ -69,8 +69,12 @@ def _closed_case(stdout: TextIO) -> Case | None:
 
 
 def load_demo(*, stdout: TextIO) -> None:
+    from shanzhi.cases.models import IdempotencyRecord
+
+    # The demo case is rated 不满意, which reopens it: a second run must not work it again.
+    taken = IdempotencyRecord.objects.filter(owner="demo", key="ratings-demo-1").exists()
     try:
-        case = _closed_case(stdout)
+        case = None if taken else _closed_case(stdout)
         if case is not None and not Rating.objects.filter(object_type="case", object_id=case.number).exists():
             rating_submit(
                 actor=_user("resident"),
