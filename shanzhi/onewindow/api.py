@@ -277,3 +277,9 @@ def bundles(request: HttpRequest) -> BundleListOut:
 @router.get("/bundles/{code}", response=BundleOut, auth=None)
 def bundle(request: HttpRequest, code: str) -> BundleOut:
     return bundle_out(selectors.bundle_get(code=code))
+
+
+# Applications live in their own module, mounted under this router at /applications.
+from shanzhi.onewindow.api_applications import router as applications_router  # noqa: E402
+
+router.add_router("/applications", applications_router)

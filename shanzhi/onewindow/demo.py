@@ -12,6 +12,7 @@ from shanzhi.core.models import Handler, HandlerType
 from shanzhi.core.selectors import region_county
 from shanzhi.core.services import handler_create, handler_type_upsert
 from shanzhi.onewindow.catalog_data import BUNDLES, EXTRA_DEPARTMENTS, ITEMS
+from shanzhi.onewindow.demo_applications import load_applications
 from shanzhi.onewindow.models import Bundle, ServiceItem
 from shanzhi.onewindow.services import bundle_create, service_item_create
 
@@ -58,3 +59,5 @@ def load_demo(*, stdout: TextIO) -> None:
         f"  政务服务事项:{len(ITEMS)} 项(新增 {items} 项),一件事:{len(BUNDLES)} 个(新增 {bundles} 个),"
         f"新增实施部门 {departments} 个\n"
     )
+    # The applications half: windows, a morning's queue, applications in every state, a home visit.
+    load_applications(stdout=stdout)

@@ -260,3 +260,17 @@ class BundleStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order}. {self.item.name}"
+
+
+# Applications and the hall's queue live in their own modules; Django finds models through here.
+from shanzhi.onewindow.models_applications import (  # noqa: E402,F401
+    Application,
+    ApplicationEvent,
+    ApplicationFile,
+    ApplicationIdempotency,
+    ApplicationMaterial,
+    ApplicationSequence,
+    HomeVisit,
+    ProxyConsent,
+)
+from shanzhi.onewindow.models_queue import QueueSequence, QueueTicket, ServiceWindow  # noqa: E402,F401

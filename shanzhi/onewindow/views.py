@@ -9,8 +9,9 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.http import content_disposition_header, urlencode
 
 from shanzhi.core.errors import NotFound, ServiceError
+from shanzhi.core.selectors import has_role
 from shanzhi.onewindow import selectors
-from shanzhi.onewindow.models import Bundle, ServiceItem
+from shanzhi.onewindow.models import Bundle, Channel, ServiceItem
 from shanzhi.onewindow.notice import build_notice, days_text, flow_svg, visits_text
 from shanzhi.onewindow.pdf import notice_pdf
 
@@ -77,6 +78,13 @@ def _apply_url(name: str, code: str) -> str | None:
         return None
 
 
+def _staff_url(request: HttpRequest, item: ServiceItem) -> str | None:
+    """窗口受理 of this item, for a clerk reading its notice."""
+    if Channel.WINDOW not in item.channels or not has_role(user=request.user, roles={"clerk"}):
+        return None
+    return f"{reverse('onewindow:intake')}?item={item.code}"
+
+
 def item_view(request: HttpRequest, code: str) -> HttpResponse:
     item = _item(code)
     notice = build_notice(item)
@@ -90,7 +98,10 @@ def item_view(request: HttpRequest, code: str) -> HttpResponse:
             "promised": days_text(item.promised_days),
             "statutory": days_text(item.statutory_days),
             "visits": visits_text(item.visits),
-            "apply_url": _apply_url("onewindow:apply", item.code),
+            "apply_url": _apply_url("onewindow:apply", item.code)
+            if Channel.ONLINE in item.channels
+            else None,
+            "intake_url": _staff_url(request, item),
             "bundles": selectors.bundles_with_item(item=item),
         },
     )

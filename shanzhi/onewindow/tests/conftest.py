@@ -150,3 +150,193 @@ def bundle_spec(catalog: dict[str, ServiceItem], **overrides: Any) -> BundleSpec
 @pytest.fixture
 def bundle(catalog: dict[str, ServiceItem]) -> Bundle:
     return bundle_create(actor=None, spec=bundle_spec(catalog))
+
+
+# ---- applications ------------------------------------------------------------------------------
+
+from dataclasses import dataclass as _dataclass  # noqa: E402
+
+from shanzhi.core.validators import id_check_digit  # noqa: E402
+from shanzhi.onewindow import applications as app_svc  # noqa: E402
+from shanzhi.onewindow.models_applications import Application  # noqa: E402
+
+
+def id_number(body: str = "33112519800101123") -> str:
+    """A valid resident ID: 17 digits and the GB 11643 check character."""
+    return body + id_check_digit(body)
+
+
+ID_A = id_number("33112519800101123")
+ID_B = id_number("33112519560315004")
+PHONE_A = "13812345678"
+
+
+@_dataclass
+class People:
+    clerk_a: Any
+    clerk_b: Any
+    county_clerk: Any
+    approver: Any  # 县人社局 (hrss)
+    approver_police: Any
+    approver_health: Any
+    resident: Any
+    resident_b: Any
+    supervisor: Any
+    gridworker: Any
+
+
+@pytest.fixture
+def people(county: County, departments: dict[str, Handler]) -> People:
+    def user(name: str, region: Any, roles: list[str], handler: Any = None, phone: str = "") -> Any:
+        from shanzhi.core.services import staff_create
+
+        return staff_create(
+            actor=None,
+            username=name,
+            password="test-password-123",
+            name=name,
+            region=region,
+            roles=roles,
+            handler=handler,
+            phone=phone,
+        ).user
+
+    return People(
+        clerk_a=user("clerk-a", county.town_a, ["clerk"], county.town_a_gov),
+        clerk_b=user("clerk-b", county.town_b, ["clerk"], county.town_b_gov),
+        county_clerk=user("clerk-county", county.county, ["clerk"]),
+        approver=user("approver-hrss", county.county, ["approver"], departments["hrss"]),
+        approver_police=user("approver-police", county.county, ["approver"], departments["police"]),
+        approver_health=user("approver-health", county.county, ["approver"], departments["health"]),
+        resident=user("resident-a", county.village_a1, ["resident"], phone=PHONE_A),
+        resident_b=user("resident-b", county.village_b1, ["resident"], phone="13900001111"),
+        supervisor=user("supervisor", county.county, ["supervisor"]),
+        gridworker=user("grid-a", county.village_a1, ["gridworker"]),
+    )
+
+
+APPLICANT = app_svc.Applicant(name="王秀英", id_number=ID_A, phone=PHONE_A)
+NO_PROXY = {"委托他人代为办理": "no"}
+
+
+def pension_draft(people: People, catalog: dict[str, Any], *, actor: Any = None, **kw: Any) -> Application:
+    """A window draft for 城乡居民基本养老保险参保登记 (hrss) taken in by township A's clerk."""
+    values: dict[str, Any] = {
+        "actor": actor or people.clerk_a,
+        "channel": "window",
+        "applicant": APPLICANT,
+        "item": catalog["resident_pension"],
+        "answers": NO_PROXY,
+    }
+    values.update(kw)
+    return app_svc.application_create(**values)
+
+
+def accepted(people: People, catalog: dict[str, Any], **kw: Any) -> Application:
+    """A pension application with its one needed material seen on paper, accepted by clerk A."""
+    app = pension_draft(people, catalog, **kw)
+    app_svc.application_mark_paper(actor=people.clerk_a, application=app, key="申请人居民身份证")
+    return app_svc.application_accept(actor=people.clerk_a, application=app)
+
+
+def in_review(people: People, catalog: dict[str, Any], **kw: Any) -> Application:
+    app = accepted(people, catalog, **kw)
+    return app_svc.application_start_review(actor=people.approver, application=app)
+
+
+def png_bytes() -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), "white").save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def pdf_bytes(text: str = "scan") -> bytes:
+    """A small real PDF (reportlab), as a scanner would produce."""
+    import io
+
+    from reportlab.pdfgen import canvas
+
+    buffer = io.BytesIO()
+    c = canvas.Canvas(buffer, invariant=1)  # the same bytes every time
+    c.drawString(100, 750, text)
+    c.save()
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def newborn(departments: dict[str, Handler]) -> Bundle:
+    """出生医学证明 (health) → 出生登记 (police, whose 出生医学证明 the first result replaces), with
+    预防接种证 (health) in parallel; both parents' IDs asked by two items, brought once."""
+    from shanzhi.onewindow.catalog import BundleStepSpec
+
+    cert = service_item_create(
+        actor=None,
+        spec=spec(
+            21,
+            "出生医学证明签发",
+            theme="health",
+            department="health",
+            promised_days=3,
+            materials=(material("父母双方居民身份证"), material("分娩记录", shared="住院分娩信息(卫健共享)")),
+        ),
+    )
+    hukou = service_item_create(
+        actor=None,
+        spec=spec(
+            22,
+            "出生登记",
+            theme="household",
+            department="police",
+            promised_days=2,
+            materials=(
+                material("出生医学证明"),
+                material("父母双方居民身份证"),
+                material("居民户口簿", shared="户籍信息(公安共享)"),
+                material("非婚生育说明", when="非婚生育"),
+            ),
+        ),
+    )
+    vaccine = service_item_create(
+        actor=None,
+        spec=spec(
+            23,
+            "预防接种证办理",
+            theme="health",
+            department="health",
+            promised_days=1,
+            materials=(material("父母双方居民身份证"),),
+        ),
+    )
+    return bundle_create(
+        actor=None,
+        spec=BundleSpec(
+            code="newborn-test",
+            name="新生儿出生一件事(测试)",
+            description="出生医学证明、预防接种证、出生登记一次申请",
+            window="县政务服务中心 1 号窗口",
+            steps=(
+                BundleStepSpec(cert.code, result_for=(hukou.code, "出生医学证明")),
+                BundleStepSpec(vaccine.code),
+                BundleStepSpec(hukou.code, depends_on=(cert.code,)),
+            ),
+            form_fields=(
+                FormFieldSpec("child_name", "新生儿姓名"),
+                FormFieldSpec("birth_date", "出生日期", "date"),
+                FormFieldSpec("mother_id", "母亲身份证号", "id_number"),
+            ),
+        ),
+    )
+
+
+def sms_bodies_of(app: Application) -> list[str]:
+    from shanzhi.notify.models import Message
+
+    return list(
+        Message.objects.filter(channel="sms", object_id=str(app.pk), phone=app.applicant_phone)
+        .order_by("id")
+        .values_list("body", flat=True)
+    )

@@ -30,7 +30,7 @@ def test_notice_page_is_public_and_complete(client, catalog):
         assert name in html
     assert "出生医学证明电子证照(卫健共享)" in html and "非婚生育时提交" in html
     assert f'href="/services/items/{item.code}/notice.pdf"' in html
-    assert "在线申请" not in html  # the application pages do not exist yet
+    assert f'href="/services/items/{item.code}/apply/">在线申请' in html  # offered online
     assert 'id="sms-text"' in html
 
 
