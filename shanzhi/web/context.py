@@ -13,6 +13,11 @@ from shanzhi.core.selectors import roles_of, staff_of
 NAV_ITEMS: list[tuple[str, str, frozenset[str]]] = [
     ("web:home", "工作台", frozenset()),
     ("onewindow:catalog", "办事指南", frozenset({"resident", "clerk", "operator", "approver"})),
+    ("onewindow:window", "窗口受理", frozenset({"clerk"})),
+    ("onewindow:back_office", "后台审批", frozenset({"approver"})),
+    ("onewindow:mine", "我的办件", frozenset({"resident"})),
+    ("onewindow:assisted", "帮办代办", frozenset({"gridworker"})),
+    ("onewindow:overdue", "超期办件", frozenset({"supervisor", "leader"})),
     ("cases:intake", "来电登记", frozenset({"operator"})),
     ("cases:queue", "调度台", frozenset({"dispatcher"})),
     ("cases:inbox", "待办", frozenset({"handler"})),

@@ -20,6 +20,18 @@ class Area:
 
 AREAS = [
     Area(
+        "onewindow:window",
+        "窗口受理",
+        "叫号、受理申请、核验材料清单:齐全即受理并打印回执,缺材料一次性告知;平均等候和办理时长。",
+        frozenset({"clerk"}),
+    ),
+    Area(
+        "onewindow:back_office",
+        "后台审批",
+        "流转到本部门的办件,按承诺时间先后:审查,批准、不予批准(说明理由)或一次性要求补正。",
+        frozenset({"approver"}),
+    ),
+    Area(
         "cases:intake",
         "来电登记",
         "接听 12345 来电,边记录边看智能分拨给出的类别、地点和承办单位,登记后告知来电人编号。",
@@ -56,6 +68,24 @@ AREAS = [
         frozenset({"resident"}),
     ),
     Area(
+        "onewindow:catalog",
+        "我要办事",
+        "查办事指南,在线申请,上传材料,凭受理编号查进度,办结后评价。",
+        frozenset({"resident"}),
+    ),
+    Area(
+        "onewindow:mine",
+        "我的办件",
+        "在线申请、窗口办理和“一件事”的办理进度,补正和评价。",
+        frozenset({"resident"}),
+    ),
+    Area(
+        "onewindow:assisted",
+        "帮办代办",
+        "为老年人、残疾人代为申请(记录本人同意),或预约上门帮办。",
+        frozenset({"clerk", "gridworker"}),
+    ),
+    Area(
         "cases:list",
         "案卷查询",
         "管辖范围内的全部诉求:按状态、类别、乡镇、渠道筛选,查看办理过程和时限。",
@@ -84,6 +114,12 @@ AREAS = [
         "申诉裁定",
         "责任单位对恶意差评的申诉:成立的不计入排名,不成立的继续整改。",
         frozenset({"supervisor"}),
+    ),
+    Area(
+        "onewindow:overdue",
+        "超期办件",
+        "超过承诺办结时间的办件:到期自动督办,超过一倍时限报县级督办。",
+        frozenset({"supervisor", "leader"}),
     ),
     Area(
         "ratings:report_form",
