@@ -353,6 +353,36 @@ def postgres_database(admin_url: str) -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """User + system CPU seconds of each process, from /proc (Linux)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[pid] = (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
+def server_cpu(*, master: int, url: str) -> dict[str, dict[int, float]]:
+    """CPU used so far by the gunicorn workers and, on PostgreSQL, by the database's backends:
+    a per-request figure that other work on the machine does not inflate as much as wall time."""
+    workers = [int(p) for p in Path(f"/proc/{master}/task/{master}/children").read_text().split()]
+    backends: list[int] = []
+    if url.startswith("postgres"):
+        import psycopg
+
+        with psycopg.connect(url) as conn:
+            rows = conn.execute(
+                "SELECT pid FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            ).fetchall()
+        backends = [int(r[0]) for r in rows]
+    return {"app": cpu_seconds(workers), "db": cpu_seconds(backends)}
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -360,7 +390,7 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(*, env: dict[str, str], workers: int, workdir: Path) -> Iterator[int]:
+def gunicorn(*, env: dict[str, str], workers: int, workdir: Path) -> Iterator[tuple[int, int]]:
     port = free_port()
     log = workdir / "gunicorn.log"
     errors = log.open("ab")  # Django's own log lines (e.g. a 409's warning) go beside gunicorn's
@@ -399,7 +429,7 @@ def gunicorn(*, env: dict[str, str], workers: int, workdir: Path) -> Iterator[in
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.2)
-        yield port
+        yield port, proc.pid
     finally:
         proc.terminate()
         try:
@@ -457,7 +487,7 @@ def bench(kind: str, *, url: str, workdir: Path, args: argparse.Namespace, texts
     )
     payloads = Payloads(texts=texts, places=places, point_share=args.point_share, seed=args.seed)
 
-    with gunicorn(env=env, workers=args.workers, workdir=workdir) as port:
+    with gunicorn(env=env, workers=args.workers, workdir=workdir) as (port, master):
         # Warm every worker (Django import, first triage model load) before timing.
         warm = post_cases(
             port=port,
@@ -470,6 +500,8 @@ def bench(kind: str, *, url: str, workdir: Path, args: argparse.Namespace, texts
         if warm.errors:
             print(f"warm-up errors: {dict(warm.errors)}")
         before = child_json(env, "counts", args.threshold)
+        cpu_before = server_cpu(master=master, url=url)
+        client_before = time.process_time()
         payloads.seed += 1  # new bodies, and so new keys, for the timed run
         payloads.run_id = uuid.uuid4().hex[:8]
         run = post_cases(
@@ -480,6 +512,8 @@ def bench(kind: str, *, url: str, workdir: Path, args: argparse.Namespace, texts
             count=args.requests,
             duration=args.duration,
         )
+        client_cpu = time.process_time() - client_before
+        cpu_after = server_cpu(master=master, url=url)
         after = child_json(env, "counts", args.threshold)
 
     print(
@@ -495,6 +529,14 @@ def bench(kind: str, *, url: str, workdir: Path, args: argparse.Namespace, texts
     if "Traceback" in server_log:
         kinds = Counter(re.findall(r"^([\w.]+(?:Error|Exception)\b.*)$", server_log, flags=re.M))
         print(f"{'server tracebacks:':<34}{server_log.count('Traceback')} {dict(kinds.most_common(3))}")
+    if run.done:
+        spent = {
+            k: sum(v - cpu_before[k].get(pid, 0.0) for pid, v in cpu_after[k].items()) for k in cpu_after
+        }
+        where = f"{spent['app'] / run.done * 1000:.1f} ms in the gunicorn workers"
+        if kind == "postgresql":
+            where += f", {spent['db'] / run.done * 1000:.1f} ms in PostgreSQL backends"
+        print(f"{'CPU per request:':<34}{where}, {client_cpu / run.done * 1000:.1f} ms in the client")
     new_cases = after["cases"] - before["cases"]
     if new_cases:
         per = ", ".join(

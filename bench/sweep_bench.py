@@ -1,6 +1,6 @@
 """SLA sweep benchmark: the escalation ladder over a million open assignments.
 
-    .venv/bin/python bench/sweep_bench.py                       # PostgreSQL, 1 000 000 assignments
+    .venv/bin/python bench/sweep_bench.py                       # PostgreSQL (else SQLite), 1 000 000
     .venv/bin/python bench/sweep_bench.py --db sqlite           # a throwaway SQLite file instead
     .venv/bin/python bench/sweep_bench.py --n 200000 --warn 300 --escalate 200 --county 50
     .venv/bin/python bench/sweep_bench.py --pg-url postgresql://postgres@127.0.0.1:5432/postgres
@@ -68,7 +68,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--db", choices=["postgresql", "sqlite"], default="postgresql")
+    parser.add_argument(
+        "--db",
+        choices=["postgresql", "sqlite"],
+        help="default: PostgreSQL at --pg-url, or SQLite when that server is not reachable",
+    )
     parser.add_argument(
         "--pg-url",
         default=os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
@@ -87,6 +91,15 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shanzhi.config.settings")
     os.environ["LOG_LEVEL"] = "WARNING"
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    if args.db is None:
+        import psycopg
+
+        try:
+            psycopg.connect(args.pg_url, connect_timeout=5).close()
+            args.db = "postgresql"
+        except psycopg.Error as exc:
+            print(f"PostgreSQL at {args.pg_url} not reachable ({exc}); using SQLite")
+            args.db = "sqlite"
     try:
         if args.db == "postgresql":
             with postgres_database(args.pg_url) as url:
