@@ -699,7 +699,9 @@ def application_not_accept(
         app.clerk = actor if actor is not None else app.clerk
         app.save()
         names = "、".join(m["name"] for m in app.missing_notice)
-        event(app, actor=actor, action="not_accept", note=f"一次性告知缺少材料:{names}", now=now)
+        event(
+            app, actor=actor, action="not_accept", note=f"缺少 {len(app.missing_notice)} 项:{names}", now=now
+        )
         audit(app, actor=actor, action="not_accept")
         people.tell_applicant(
             app,

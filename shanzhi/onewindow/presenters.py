@@ -49,7 +49,14 @@ def viewer_actions(*, user: Any, app: Application) -> list[str]:
     out = []
     mine = staff is not None and staff.handler_id is not None and staff.handler_id == app.department_id
     intake = bool(roles & {"clerk", "admin"})
+    missing = app.lines.filter(status=LineStatus.NEEDED).exists()
     for action in allowed_actions(status=app.status):
+        # Offered only when the material check passes: until then the page lists what is missing.
+        if action in ("submit", "accept", "correct") and missing:
+            continue
+        # At the window the clerk accepts straight away; 提交 is for the resident, the kiosk, the helper.
+        if action == "submit" and intake and app.channel == "window":
+            continue
         t = TRANSITIONS[action]
         if not roles & t.roles:
             continue
@@ -58,7 +65,7 @@ def viewer_actions(*, user: Any, app: Application) -> list[str]:
             continue
         if action == "request_correction" and app.correction_requested_at is not None:
             continue
-        if action == "not_accept" and app.notified_at is not None:
+        if action == "not_accept" and (app.notified_at is not None or not missing):
             continue
         if action in ("submit", "correct") and roles <= {"resident"} and not own:
             continue
