@@ -159,7 +159,13 @@ def status_lookup(*, number: str, phone: str) -> Application:
     phone looks exactly like a wrong number."""
     number = str(number or "").strip().upper()[:24]
     phone = "".join(ch for ch in str(phone or "") if ch.isdigit())[-11:]
-    app = _base().filter(number=number).exclude(status=ApplicationStatus.DRAFT).first()
+    # Only what the public answer shows: the title's item or bundle (a lean join for a hot path).
+    app = (
+        Application.objects.select_related("item", "bundle")
+        .filter(number=number)
+        .exclude(status=ApplicationStatus.DRAFT)
+        .first()
+    )
     if app is None or not phone or app.applicant_phone != phone:
         raise NotFound("没有找到该办件,请核对受理编号和手机号")
     return app

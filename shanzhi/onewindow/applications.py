@@ -254,7 +254,7 @@ def lock(app: Application, *, actor: Any) -> Application:
     """Re-read under a row lock; someone who may not see it gets the 404 of a missing number."""
     locked = (
         Application.objects.select_for_update(of=("self",))
-        .select_related("item__department", "bundle", "region", "department", "parent")
+        .select_related("item", "bundle", "region", "department", "parent")
         .filter(pk=app.pk)
         .first()
     )

@@ -240,7 +240,7 @@ def public_status(app: Application) -> dict[str, Any]:
                 "status_label": status_label(p.status),
                 "refuse_reason": p.refuse_reason,
             }
-            for p in app.children.select_related("item").order_by("number")
+            for p in (app.children.select_related("item").order_by("number") if app.is_bundle else [])
         ],
         "events": [
             {
