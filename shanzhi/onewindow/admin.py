@@ -19,7 +19,7 @@ from django.http import HttpRequest
 
 from shanzhi.core.models import Handler, HandlerKind
 from shanzhi.core.selectors import has_role
-from shanzhi.onewindow import services
+from shanzhi.onewindow import queue, services
 from shanzhi.onewindow.catalog import (
     FORM_FIELD_KINDS,
     BundleSpec,
@@ -31,7 +31,7 @@ from shanzhi.onewindow.catalog import (
     form_field_errors,
     item_field_errors,
 )
-from shanzhi.onewindow.models import Bundle, BundleStep, Channel, Material, ServiceItem
+from shanzhi.onewindow.models import Bundle, BundleStep, Channel, Material, ServiceItem, ServiceWindow, Theme
 
 _SPLIT = re.compile(r"[\s,,、;;]+")
 
@@ -373,3 +373,54 @@ class BundleAdmin(CatalogAdminMixin, admin.ModelAdmin):
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Bundle]) -> None:
         for bundle in queryset:
             services.bundle_delete(actor=request.user, bundle=bundle)
+
+
+# ---- the hall's windows (applications half) ----------------------------------------------------
+
+
+class ServiceWindowForm(forms.ModelForm):
+    themes = forms.MultipleChoiceField(
+        label="办理主题", choices=Theme.choices, required=False, help_text="不选 = 综合窗口,各主题都办"
+    )
+
+    class Meta:
+        model = ServiceWindow
+        fields = ["hall", "code", "name", "themes", "active"]
+
+    def clean_hall(self) -> Any:
+        hall = self.cleaned_data.get("hall")
+        if hall is not None and hall.level == "village":
+            raise forms.ValidationError("服务大厅设在县或乡镇(街道)")
+        return hall
+
+
+@admin.register(ServiceWindow)
+class ServiceWindowAdmin(CatalogAdminMixin, admin.ModelAdmin):
+    """Windows are set up by administrators; saving goes through queue.window_create/update (one
+    audit entry each). A window with queue history is closed (停用), never deleted."""
+
+    form = ServiceWindowForm
+    list_display = ["hall", "code", "name", "active"]
+    list_filter = ["active"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return ["hall", "code"] if obj is not None else []
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: ServiceWindow, form: Any, change: bool) -> None:
+        data = form.cleaned_data
+        if change:
+            queue.window_update(
+                actor=request.user,
+                window=obj,
+                name=data["name"],
+                themes=data["themes"],
+                active=data["active"],
+            )
+            return
+        created = queue.window_create(
+            actor=request.user, hall=data["hall"], code=data["code"], name=data["name"], themes=data["themes"]
+        )
+        obj.pk = created.pk

@@ -171,6 +171,17 @@ def status_lookup(*, number: str, phone: str) -> Application:
     return app
 
 
+def channel_items(*, channel: str, theme: str = "") -> list[Any]:
+    """Active catalogue items offered on a channel (e.g. the kiosk's), by theme, in catalogue order.
+    Channels are a JSON list, filtered here: SQLite has no JSON containment lookup."""
+    from shanzhi.onewindow.models import ServiceItem
+
+    items = ServiceItem.objects.filter(active=True).order_by("theme", "code")
+    if theme:
+        items = items.filter(theme=theme)
+    return [i for i in items.only("code", "name", "theme", "channels") if channel in i.channels]
+
+
 def home_visit_list(*, user: Any) -> QuerySet[HomeVisit]:
     root = jurisdiction_root(user=user)
     if root is None or not roles_of(user=user) & (AREA_ROLES | {"handler"}):

@@ -251,7 +251,12 @@ def when(moment: dt.datetime | None) -> str:
 
 
 def lock(app: Application, *, actor: Any) -> Application:
-    """Re-read under a row lock; someone who may not see it gets the 404 of a missing number."""
+    """Re-read under a row lock; someone who may not see it gets the 404 of a missing number.
+
+    A bundle part locks its parent first: decisions on two parts of one bundle then take turns
+    (each may release or stop the other parts and complete the parent), never deadlock."""
+    if app.parent_id is not None:
+        list(Application.objects.select_for_update().filter(pk=app.parent_id).values_list("pk", flat=True))
     locked = (
         Application.objects.select_for_update(of=("self",))
         .select_related("item", "bundle", "region", "department", "parent")

@@ -122,13 +122,21 @@ def fan_out(parent: Application, *, actor: Any, now: dt.datetime) -> list[Applic
 
 
 def _siblings(part: Application) -> list[Application]:
-    return list(
-        Application.objects.select_for_update(of=("self",))
-        .select_related("item__department", "bundle_step", "department", "region", "parent", "bundle")
+    """The other parts; the waiting ones (which this change may release or stop) under a row lock.
+    The parent is already locked (applications.lock), so no other decision on this bundle runs;
+    the sweep locks only parts whose clock runs, never waiting ones."""
+    others = (
+        Application.objects.select_related(
+            "item__department", "bundle_step", "department", "region", "parent", "bundle"
+        )
         .filter(parent_id=part.parent_id)
         .exclude(pk=part.pk)
         .order_by("number")
     )
+    waiting = {
+        a.pk: a for a in others.filter(status=ApplicationStatus.WAITING).select_for_update(of=("self",))
+    }
+    return [waiting.get(a.pk, a) for a in others]
 
 
 def part_approved(part: Application, *, actor: Any, now: dt.datetime) -> None:
@@ -178,6 +186,12 @@ def part_approved(part: Application, *, actor: Any, now: dt.datetime) -> None:
             kind="application.routed",
             body=f"一件事办件 {sibling.number} {sibling.title},请于 {when(sibling.deadline)} 前办结",
         )
+        people.tell_applicant(
+            sibling,
+            kind="application.released",
+            body=f"您的“{sibling.parent.title if sibling.parent else sibling.title}”中,“{sibling.title}”"
+            f"已转入{sibling.department}审批,承诺 {when(sibling.deadline)} 前办结。",
+        )
     parent_progress(part, now=now)
 
 
@@ -206,6 +220,11 @@ def part_refused(part: Application, *, actor: Any, now: dt.datetime) -> None:
                     now=now,
                 )
                 audit(sibling, actor=None, action="cancel")
+                people.tell_applicant(
+                    sibling,
+                    kind="application.cancelled",
+                    body=f"因“{part.title}”未获批准,“{sibling.title}”无法继续办理,已终止。",
+                )
                 changed = True
     parent_progress(part, now=now)
 

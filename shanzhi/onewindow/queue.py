@@ -78,6 +78,37 @@ def window_create(*, actor: Any, hall: Region, code: str, name: str, themes: lis
     return window
 
 
+def window_update(
+    *, actor: Any, window: ServiceWindow, name: str, themes: list[str], active: bool
+) -> ServiceWindow:
+    """Rename a window, change what it serves, open or close it (its hall and number stay)."""
+    if actor is not None and not has_role(user=actor, roles={"admin"}):
+        raise PermissionDenied("只有系统管理员可以设置窗口")
+    name = name.strip()
+    if not name or len(name) > 64:
+        raise ServiceError("invalid_window", "窗口名称不超过 64 字", status=422)
+    unknown = [t for t in themes if t not in Theme.values]
+    if unknown:
+        raise ServiceError("invalid_theme", f"未知的主题分类:{'、'.join(unknown)}", status=422)
+    with transaction.atomic():
+        locked = ServiceWindow.objects.select_for_update().select_related("hall").get(pk=window.pk)
+        locked.name, locked.themes, locked.active = name, list(themes), active
+        locked.save(update_fields=["name", "themes", "active"])
+        audit_append(
+            actor=actor,
+            action="service_window.update",
+            obj=locked,
+            state={
+                "hall": locked.hall.code,
+                "code": locked.code,
+                "name": name,
+                "themes": list(themes),
+                "active": active,
+            },
+        )
+    return locked
+
+
 def ticket_take(
     *, actor: Any, hall: Region, theme: str = "", phone: str = "", now: dt.datetime | None = None
 ) -> QueueTicket:

@@ -297,7 +297,7 @@ def act_view(request: HttpRequest, number: str, action: str) -> HttpResponseBase
         messages.success(request, DONE_TEXT[action])
         if action == "not_accept" and request.POST.get("print"):
             return redirect("onewindow:notice_page", app.number)
-    return redirect(request.POST.get("next") or reverse("onewindow:application", args=[app.number]))
+    return redirect("onewindow:application", app.number)
 
 
 @page()
@@ -320,7 +320,7 @@ def upload_view(request: HttpRequest, number: str) -> HttpResponseBase:
         messages.error(request, exc.message)
     else:
         messages.success(request, "材料已上传。")
-    return redirect(request.POST.get("next") or reverse("onewindow:application", args=[app.number]))
+    return redirect("onewindow:application", app.number)
 
 
 @page(roles=frozenset({"clerk", "admin"}))

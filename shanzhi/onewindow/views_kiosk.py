@@ -30,11 +30,9 @@ KIOSK_ITEMS = 24
 @require_GET
 def kiosk_view(request: HttpRequest) -> HttpResponse:
     theme = request.GET.get("theme", "")
-    rows = [
-        i
-        for i in selectors.service_item_search(theme=theme or None, limit=100).items
-        if Channel.KIOSK in i.channels
-    ]
+    if theme not in Theme.values:
+        theme = ""
+    rows = app_selectors.channel_items(channel=Channel.KIOSK, theme=theme)
     return render(
         request,
         "onewindow/kiosk_home.html",

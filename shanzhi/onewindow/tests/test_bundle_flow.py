@@ -169,3 +169,41 @@ def test_demo_newborn_bundle_fans_out(people, departments):
         ("新生儿城乡居民医保参保登记", S.WAITING),
         ("新生儿社会保障卡申领", S.WAITING),
     ]
+
+
+# Row locks across connections need PostgreSQL (SQLite tests share one memory database).
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_departments_decide_parts_of_one_bundle_at_once(people, newborn):
+    """Health approves the certificate while it also approves the vaccination: the two decisions
+    take turns on the bundle (parent locked first), neither deadlocks, the chain still releases."""
+    import threading
+
+    from django.db import connections
+
+    app = _taken_in(people, newborn)
+    svc.application_mark_paper(actor=people.county_clerk, application=app, key="父母双方居民身份证")
+    app = svc.application_accept(actor=people.county_clerk, application=app)
+    parts = {p.title: p for p in app.children.all()}
+    for name in ("出生医学证明签发", "预防接种证办理"):
+        svc.application_start_review(actor=people.approver_health, application=parts[name])
+    start = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def decide(name: str) -> None:
+        try:
+            start.wait()
+            svc.application_approve(actor=people.approver_health, application=parts[name])
+        except BaseException as exc:  # the assertion below shows it
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=decide, args=(n,)) for n in ("出生医学证明签发", "预防接种证办理")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == []
+    statuses = dict(app.children.values_list("bundle_step__item__name", "status"))
+    assert statuses == {"出生医学证明签发": S.APPROVED, "预防接种证办理": S.APPROVED, "出生登记": S.ACCEPTED}

@@ -118,3 +118,37 @@ def test_window_setup_is_for_administrators(people, county):
     with pytest.raises(ServiceError) as exc:
         queue.window_create(actor=None, hall=county.town_a, code="9", name="y", themes=[])
     assert exc.value.code == "duplicate_code"
+
+
+def test_windows_are_set_up_in_the_back_office_through_the_services(client, county):
+    from shanzhi.conftest import make_user
+    from shanzhi.onewindow.models_queue import ServiceWindow
+
+    client.force_login(make_user(username="q-admin", region=county.county, roles=["admin"]))
+    url = "/admin/onewindow/servicewindow/add/"
+    village = client.post(url, {"hall": county.village_a1.pk, "code": "1", "name": "综合窗口"})
+    assert village.status_code == 200 and "服务大厅设在县或乡镇" in village.content.decode()
+    added = client.post(
+        url,
+        {
+            "hall": county.town_a.pk,
+            "code": "3",
+            "name": "社保窗口",
+            "themes": ["social_security"],
+            "active": "on",
+        },
+    )
+    assert added.status_code == 302
+    window = ServiceWindow.objects.get()
+    assert window.themes == ["social_security"]
+    changed = client.post(
+        f"/admin/onewindow/servicewindow/{window.pk}/change/",
+        {"name": "社保医保窗口", "themes": ["social_security", "medical_insurance"]},
+    )
+    assert changed.status_code == 302
+    window.refresh_from_db()
+    assert (window.name, window.active) == ("社保医保窗口", False)
+    actions = list(
+        AuditEntry.objects.filter(object_type="onewindow.servicewindow").values_list("action", flat=True)
+    )
+    assert actions == ["service_window.create", "service_window.update"]
