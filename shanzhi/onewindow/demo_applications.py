@@ -10,6 +10,7 @@ when its rows exist.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import random
 from typing import Any, TextIO
 
@@ -22,7 +23,7 @@ from shanzhi.core.workcal import TZ, is_working_day
 from shanzhi.onewindow import applications as svc
 from shanzhi.onewindow import assisted, queue
 from shanzhi.onewindow.escalation import application_sweep
-from shanzhi.onewindow.materials import bundle_questions, item_questions
+from shanzhi.onewindow.materials import bundle_questions, check_upload, item_questions
 from shanzhi.onewindow.models import Bundle, ServiceItem
 from shanzhi.onewindow.models_applications import Application, HomeVisit
 from shanzhi.onewindow.models_queue import QueueTicket, ServiceWindow
@@ -102,6 +103,17 @@ def _morning_queue(clerk: Any) -> int:
         queue.ticket_finish(actor=None, ticket=ticket, now=finished)
         free_at[window.pk] = finished
     return 24
+
+
+def _scan_pdf(title: str) -> bytes:
+    """A one-page PDF standing in for a scanned document."""
+    from reportlab.pdfgen import canvas
+
+    buffer = io.BytesIO()
+    page = canvas.Canvas(buffer, invariant=1)
+    page.drawString(72, 760, f"scan {len(title)}")
+    page.save()
+    return buffer.getvalue()
 
 
 def _answers(item: ServiceItem, yes: tuple[str, ...] = ()) -> dict[str, bool]:
@@ -189,7 +201,11 @@ def _applications(stdout: TextIO) -> int:
             item=home_care,
             answers=_answers(home_care),
         )
-        _bring_all(online, now=now)
+        for line in svc.material_check(online).missing:  # scanned at home and uploaded
+            scan = check_upload(name="scan.pdf", content=_scan_pdf(line.name), label=line.name)
+            svc.application_upload(
+                actor=resident, application=online, key=line.key, name=f"{line.name}.pdf", checked=scan
+            )
         svc.application_submit(actor=resident, application=online)
         made += 1
 

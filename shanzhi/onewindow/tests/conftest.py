@@ -340,3 +340,9 @@ def sms_bodies_of(app: Application) -> list[str]:
         .order_by("id")
         .values_list("body", flat=True)
     )
+
+
+@pytest.fixture(autouse=True)
+def _private_files(settings: Any, tmp_path: Any) -> None:
+    """Uploaded materials go to a temp dir, not the checkout's var/media."""
+    settings.MEDIA_ROOT = tmp_path / "media"
