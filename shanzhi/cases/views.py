@@ -13,12 +13,11 @@ import datetime as dt
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import wraps
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.db.models import BooleanField, Prefetch, Q, QuerySet, Value, When
 from django.db.models import Case as SqlCase
@@ -54,6 +53,7 @@ from shanzhi.core.masking import mask_text
 from shanzhi.core.models import HandlerType, RegionLevel, Staff
 from shanzhi.core.selectors import roles_of, staff_of
 from shanzhi.core.workcal import remaining
+from shanzhi.web import pages as web_pages
 
 View = Callable[..., HttpResponseBase]
 
@@ -102,37 +102,12 @@ EVENT_LABELS = {
 # --- plumbing -----------------------------------------------------------------------------------
 
 
+_PROBLEM = "cases/problem.html"
+page = partial(web_pages.page, template=_PROBLEM)
+
+
 def _problem(request: HttpRequest, *, status: int, message: str) -> HttpResponse:
-    title = "未找到" if status == 404 else "无法访问"
-    return render(request, "cases/problem.html", {"title": title, "message": message}, status=status)
-
-
-def page(*, roles: frozenset[str] | None = None, public: bool = False) -> Callable[[View], View]:
-    """Sign-in (→ login page), the page's roles (→ 403), and a record outside the viewer's
-    jurisdiction (→ 404, the same page as a missing one)."""
-
-    def decorate(view: View) -> View:
-        @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-            if not public and not request.user.is_authenticated:
-                login = redirect_to_login(request.get_full_path())
-                if request.headers.get("HX-Request"):  # a live refresh after the session ended
-                    answer = HttpResponse(status=200)
-                    answer["HX-Redirect"] = login["Location"]
-                    return answer
-                return login
-            if roles is not None and not roles_of(user=request.user) & roles:
-                return _problem(request, status=403, message="此页面不对您的角色开放。")
-            try:
-                return view(request, *args, **kwargs)
-            except NotFound as exc:
-                return _problem(request, status=404, message=exc.message)
-            except PermissionDenied as exc:
-                return _problem(request, status=403, message=exc.message)
-
-        return wrapper
-
-    return decorate
+    return web_pages.problem(request, status=status, message=message, template=_PROBLEM)
 
 
 @dataclass

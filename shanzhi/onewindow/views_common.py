@@ -5,18 +5,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from functools import wraps
+from functools import partial
 from typing import Any
 
-from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
-from django.shortcuts import render
 
 from shanzhi.cases.uploads import CheckedFile
-from shanzhi.core.errors import NotFound, PermissionDenied, ServiceError
-from shanzhi.core.selectors import roles_of
+from shanzhi.core.errors import ServiceError
 from shanzhi.onewindow.applications import request_digest
 from shanzhi.onewindow.materials import MAX_FILE_BYTES, check_upload
+from shanzhi.web import pages as web_pages
 
 View = Callable[..., HttpResponseBase]
 
@@ -28,31 +26,12 @@ ASSIST = frozenset({"clerk", "gridworker", "admin"})
 STAFF = frozenset({"clerk", "approver", "supervisor", "leader", "gridworker", "admin"})
 
 
+_PROBLEM = "onewindow/problem.html"
+page = partial(web_pages.page, template=_PROBLEM)
+
+
 def problem(request: HttpRequest, *, status: int, message: str) -> HttpResponse:
-    title = "未找到" if status == 404 else "无法访问"
-    return render(request, "onewindow/problem.html", {"title": title, "message": message}, status=status)
-
-
-def page(*, roles: frozenset[str] | None = None, public: bool = False) -> Callable[[View], View]:
-    """Sign-in (→ login), the page's roles (→ 403), a record outside the viewer's jurisdiction (→ 404)."""
-
-    def decorate(view: View) -> View:
-        @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-            if not public and not request.user.is_authenticated:
-                return redirect_to_login(request.get_full_path())
-            if roles is not None and not roles_of(user=request.user) & roles:
-                return problem(request, status=403, message="此页面不对您的角色开放。")
-            try:
-                return view(request, *args, **kwargs)
-            except NotFound as exc:
-                return problem(request, status=404, message=exc.message)
-            except PermissionDenied as exc:
-                return problem(request, status=403, message=exc.message)
-
-        return wrapper
-
-    return decorate
+    return web_pages.problem(request, status=status, message=message, template=_PROBLEM)
 
 
 def new_token() -> str:

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from functools import wraps
+from functools import partial
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -39,6 +38,7 @@ from shanzhi.ratings.models import (
 )
 from shanzhi.ratings.presenters import may_call, rectification_overdue, report_overdue
 from shanzhi.ratings.registry import adapter_for
+from shanzhi.web import pages as web_pages
 
 View = Callable[..., HttpResponse]
 PER_PAGE = 30
@@ -55,32 +55,13 @@ LEVEL_BUTTONS = [
 ]
 
 
+_PROBLEM = "ratings/problem.html"
+# These pages do not exist for other roles: 404, not 403.
+page = partial(web_pages.page, template=_PROBLEM, wrong_role_status=404, wrong_role_message="页面不存在。")
+
+
 def _problem(request: HttpRequest, *, status: int, message: str) -> HttpResponse:
-    title = "未找到" if status == 404 else "无法访问"
-    return render(request, "ratings/problem.html", {"title": title, "message": message}, status=status)
-
-
-def page(*, roles: frozenset[str] | None = None, public: bool = False) -> Callable[[View], View]:
-    """Sign-in, the page's roles (→ 404: these pages do not exist for others), and records
-    outside the viewer's reach (→ 404)."""
-
-    def decorate(view: View) -> View:
-        @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not public and not request.user.is_authenticated:
-                return redirect_to_login(request.get_full_path())
-            if roles is not None and not roles_of(user=request.user) & roles:
-                return _problem(request, status=404, message="页面不存在。")
-            try:
-                return view(request, *args, **kwargs)
-            except NotFound as exc:
-                return _problem(request, status=404, message=exc.message)
-            except PermissionDenied as exc:
-                return _problem(request, status=403, message=exc.message)
-
-        return wrapper
-
-    return decorate
+    return web_pages.problem(request, status=status, message=message, template=_PROBLEM)
 
 
 def _text(request: HttpRequest, name: str) -> str:
