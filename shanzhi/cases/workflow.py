@@ -8,23 +8,12 @@ table too. A transition not in the table is refused with 409 and changes nothing
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from shanzhi.cases.models import CaseStatus as S
-from shanzhi.core.errors import ServiceError
+from shanzhi.core.workflow import Transition, transition_check
 
 DISPATCH_ROLES = frozenset({"dispatcher", "admin"})
 HANDLER_ROLES = frozenset({"handler", "admin"})
 VERIFY_ROLES = frozenset({"gridworker", "dispatcher", "admin"})
-
-
-@dataclass(frozen=True)
-class Transition:
-    action: str
-    sources: frozenset[str]
-    target: str
-    roles: frozenset[str]
-    label: str
 
 
 TRANSITIONS: dict[str, Transition] = {
@@ -51,17 +40,7 @@ TRANSITIONS: dict[str, Transition] = {
 
 def transition_for(*, action: str, status: str) -> Transition:
     """The transition `action` from `status`, or a 409 ServiceError saying why not."""
-    transition = TRANSITIONS.get(action)
-    if transition is None:
-        raise ServiceError("unknown_action", f"未知的操作:{action}")
-    if status not in transition.sources:
-        current = S(status).label if status in S.values else status
-        raise ServiceError(
-            "illegal_transition",
-            f"案卷当前状态为“{current}”,不能执行“{transition.label}”",
-            status=409,
-        )
-    return transition
+    return transition_check(TRANSITIONS, action=action, status=status, statuses=S, noun="案卷")
 
 
 def allowed_actions(*, status: str) -> list[str]:

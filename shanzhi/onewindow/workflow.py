@@ -11,23 +11,12 @@ complete (`finished`) when every part is done. Anything not in the table is refu
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from shanzhi.core.errors import ServiceError
+from shanzhi.core.workflow import Transition, transition_check
 from shanzhi.onewindow.models_applications import ApplicationStatus as S
 
 SYSTEM: frozenset[str] = frozenset()  # only the platform itself (actor None) takes these
 INTAKE_ROLES = frozenset({"clerk", "approver", "admin"})
 REVIEW_ROLES = frozenset({"approver", "admin"})
-
-
-@dataclass(frozen=True)
-class Transition:
-    action: str
-    sources: frozenset[str]
-    target: str
-    roles: frozenset[str]
-    label: str
 
 
 TRANSITIONS: dict[str, Transition] = {
@@ -74,16 +63,7 @@ def status_label(status: str) -> str:
 
 def transition_for(*, action: str, status: str) -> Transition:
     """The transition `action` from `status`, or a 409 ServiceError saying why not."""
-    transition = TRANSITIONS.get(action)
-    if transition is None:
-        raise ServiceError("unknown_action", f"未知的操作:{action}")
-    if status not in transition.sources:
-        raise ServiceError(
-            "illegal_transition",
-            f"办件当前状态为“{status_label(status)}”,不能执行“{transition.label}”",
-            status=409,
-        )
-    return transition
+    return transition_check(TRANSITIONS, action=action, status=status, statuses=S, noun="办件")
 
 
 def allowed_actions(*, status: str) -> list[str]:
