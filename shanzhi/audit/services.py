@@ -27,6 +27,40 @@ def actor_label(actor: Any) -> str:
     return str(actor.get_username())
 
 
+def _entry(
+    *, index: int, actor: str, action: str, object_type: str, object_id: str, state: Any
+) -> AuditEntry:
+    """An unsaved entry whose columns are copies of its canonical bytes."""
+    now = timezone.now()
+    record: dict[str, Any] = {
+        "index": index,
+        "timestamp": now.isoformat(),
+        "actor": actor,
+        "action": action,
+        "object_type": object_type,
+        "object_id": object_id,
+        "state_digest": state_digest(state),
+    }
+    entry_bytes = canonical_json(record)
+    return AuditEntry(
+        index=index,
+        timestamp=now,
+        actor=actor,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        state_digest=record["state_digest"],
+        entry_bytes=entry_bytes,
+        leaf_hash=hashlib.sha256(b"\x00" + entry_bytes).digest(),
+    )
+
+
+def _require_transaction(name: str) -> None:
+    # An entry outside the change's transaction could survive a rolled-back change.
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError(f"{name} must be called inside the service's transaction")
+
+
 def audit_append(
     *,
     actor: Any,
@@ -38,44 +72,52 @@ def audit_append(
 ) -> AuditEntry:
     """Append one entry: who did `action` to which object, with a digest of its new state.
 
-    Must run inside the caller's `transaction.atomic()`; raises if it does not, because an
-    entry outside the change's transaction could survive a rolled-back change.
+    Must run inside the caller's `transaction.atomic()`; raises if it does not.
     """
-    connection = transaction.get_connection()
-    if not connection.in_atomic_block:
-        raise RuntimeError("audit_append must be called inside the service's transaction")
+    _require_transaction("audit_append")
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
     if not object_type or not action:
         raise ValueError("audit entries need an action and an object type")
     head, _ = AuditLogHead.objects.select_for_update().get_or_create(pk=1)
-    index = head.next_index
-    now = timezone.now()
-    record: dict[str, Any] = {
-        "index": index,
-        "timestamp": now.isoformat(),
-        "actor": actor_label(actor),
-        "action": action,
-        "object_type": object_type,
-        "object_id": str(object_id),
-        "state_digest": state_digest(state),
-    }
-    entry_bytes = canonical_json(record)
-    entry = AuditEntry.objects.create(
-        index=index,
-        timestamp=now,
-        actor=record["actor"],
+    entry = _entry(
+        index=head.next_index,
+        actor=actor_label(actor),
         action=action,
         object_type=object_type,
         object_id=str(object_id),
-        state_digest=record["state_digest"],
-        entry_bytes=entry_bytes,
-        leaf_hash=hashlib.sha256(b"\x00" + entry_bytes).digest(),
+        state=state,
     )
-    head.next_index = index + 1
+    entry.save(force_insert=True)
+    head.next_index += 1
     head.save(update_fields=["next_index"])
     return entry
+
+
+def audit_append_many(*, actor: Any, items: list[tuple[str, models.Model, Any]]) -> list[AuditEntry]:
+    """One entry per (action, obj, state), exactly as that many `audit_append` calls would make,
+    with one head lock, one insert and one head update (for batch work such as the SLA sweep)."""
+    _require_transaction("audit_append_many")
+    if not items:
+        return []
+    head, _ = AuditLogHead.objects.select_for_update().get_or_create(pk=1)
+    label = actor_label(actor)
+    entries = [
+        _entry(
+            index=head.next_index + offset,
+            actor=label,
+            action=action,
+            object_type=obj._meta.label_lower,
+            object_id=str(obj.pk),
+            state=state,
+        )
+        for offset, (action, obj, state) in enumerate(items)
+    ]
+    AuditEntry.objects.bulk_create(entries)
+    head.next_index += len(entries)
+    head.save(update_fields=["next_index"])
+    return entries
 
 
 def tree_head_sign(*, actor: Any = None, force: bool = False) -> TreeHead:

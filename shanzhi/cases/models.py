@@ -207,7 +207,29 @@ class Assignment(models.Model):
 
     class Meta:
         ordering = ["case", "role", "id"]
-        indexes = [models.Index(fields=["handler", "status"])]
+        indexes = [
+            models.Index(fields=["handler", "status"]),
+            # The SLA sweep's three queries (cases.sweep.due_assignments): open assignments whose
+            # step has yet to fire, by its threshold. Partial, so a minute's sweep reads the due
+            # rows rather than every open row whose step fired before (most of a large county's
+            # open work is past its warning). PostgreSQL uses them; SQLite cannot match the
+            # query's bound status parameters to the condition and keeps the plain indexes.
+            models.Index(
+                fields=["warn_at"],
+                name="assignment_warn_due",
+                condition=models.Q(warned_at__isnull=True, status__in=["pending", "accepted"]),
+            ),
+            models.Index(
+                fields=["deadline"],
+                name="assignment_deadline_due",
+                condition=models.Q(escalated_at__isnull=True, status__in=["pending", "accepted"]),
+            ),
+            models.Index(
+                fields=["county_at"],
+                name="assignment_county_due",
+                condition=models.Q(county_escalated_at__isnull=True, status__in=["pending", "accepted"]),
+            ),
+        ]
         verbose_name = "派遣"
         verbose_name_plural = "派遣"
 

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from shanzhi.audit.services import audit_append
+from shanzhi.audit.services import audit_append_many
 from shanzhi.cases.models import Assignment, AssignmentStatus, Supervision, SupervisionLevel, TimelineEvent
 from shanzhi.cases.people import county_supervisors, dispatchers_for, handler_staff, leaders_for
 from shanzhi.notify.models import MessageChannel
@@ -96,6 +96,7 @@ def _fire(
             )
         )
         fresh, events = [], []
+        audits: list[tuple[str, Any, Any]] = []
         for assignment in locked:
             setattr(assignment, done_field, now)
             told = people.told(assignment, level)
@@ -117,20 +118,22 @@ def _fire(
                     case=case, assignment=assignment, at=now, actor="system", action=level, note=note
                 )
             )
-            audit_append(
-                actor=None,
-                action=f"assignment.{level}",
-                obj=assignment,
-                state={
-                    "case": case.number,
-                    "handler": assignment.handler.code,
-                    "level": level,
-                    "deadline": assignment.deadline,
-                    "notified": names,
-                },
+            audits.append(
+                (
+                    f"assignment.{level}",
+                    assignment,
+                    {
+                        "case": case.number,
+                        "handler": assignment.handler.code,
+                        "level": level,
+                        "deadline": assignment.deadline,
+                        "notified": names,
+                    },
+                )
             )
         Supervision.objects.bulk_create(fresh)
         TimelineEvent.objects.bulk_create(events)
+        audit_append_many(actor=None, items=audits)
     return len(locked)
 
 

@@ -358,3 +358,16 @@ def test_register_and_dispatch_is_both_or_neither(loop):
     assert case.status == CaseStatus.RECEIVED and case.registered_at is None
     case = svc.case_register_and_dispatch(actor=loop.dispatcher, case=case, primary=loop.county.dept)
     assert case.status == CaseStatus.DISPATCHED
+
+
+def test_sweep_warns_again_after_an_extension(loop):
+    # An extension re-arms a step that already fired; the sweep must fire it again, not crash.
+    _case, a = _dispatched(loop, start=timezone.now() - dt.timedelta(hours=3), category="0301")
+    assert sla_sweep().total() == 2
+    request = svc.assignment_request(
+        actor=loop.urban_handler, assignment=a, kind=RequestKind.EXTENSION, reason="需要协调", hours=10
+    )
+    svc.request_decide(actor=loop.dispatcher, request=request, approve=True)
+    Assignment.objects.filter(pk=a.pk).update(warn_at=timezone.now() - dt.timedelta(minutes=1))
+    assert sla_sweep().warning == 1
+    assert Supervision.objects.filter(assignment=a, level="warning").count() == 1
