@@ -11,7 +11,7 @@ import hashlib
 import math
 from typing import Any
 
-import sklearn  # type: ignore[import-untyped]
+import sklearn
 from django.db import transaction
 from django.db.models import Max
 

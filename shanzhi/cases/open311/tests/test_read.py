@@ -7,7 +7,7 @@ import json
 
 import pytest
 from django.utils import timezone
-from lxml import etree  # type: ignore[import-untyped]
+from lxml import etree
 
 from shanzhi.cases import services as svc
 from shanzhi.cases.models import Category

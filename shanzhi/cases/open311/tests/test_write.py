@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 import pytest
 from django.test import Client
-from lxml import etree  # type: ignore[import-untyped]
+from lxml import etree
 
 from shanzhi.audit.models import AuditEntry
 from shanzhi.cases.models import Case, Category, IdempotencyRecord
