@@ -29,6 +29,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from shanzhi.cases import forms, selectors, services
+from shanzhi.cases.clocks import unit_of
 from shanzhi.cases.intake import IntakeRequest, intake_request
 from shanzhi.cases.models import (
     OPEN_ASSIGNMENT_STATUSES,
@@ -171,7 +172,7 @@ def _clock(a: Assignment, *, now: dt.datetime) -> dict[str, Any]:
             "text": "超期办结" if late else "",
             "deadline": a.deadline,
         }
-    left = remaining(deadline=a.deadline, now=now, unit=a.clock_unit)  # type: ignore[arg-type]
+    left = remaining(deadline=a.deadline, now=now, unit=unit_of(assignment=a))
     hours = left.total_seconds() / 3600
     if hours < 0:
         return {

@@ -287,15 +287,19 @@ def review(request: HttpRequest, number: str) -> dict[str, Any]:
 @router.post("/{number}/decide", response=dict, summary="审批:批准、不予批准(须说明理由)或要求补正(仅一次)")
 def decide(request: HttpRequest, number: str, payload: DecideIn) -> dict[str, Any]:
     body = payload.model_dump()
-    if payload.decision == "approve":
-        run = lambda app: svc.application_approve(actor=request.user, application=app, decision=payload.text)  # noqa: E731
-    elif payload.decision == "refuse":
-        run = lambda app: svc.application_refuse(actor=request.user, application=app, reason=payload.text)  # noqa: E731
-    elif payload.decision == "correction":
-        run = lambda app: svc.application_request_correction(  # noqa: E731
-            actor=request.user, application=app, items=payload.items
-        )
-    else:
+
+    def approve(app: Any) -> Any:
+        return svc.application_approve(actor=request.user, application=app, decision=payload.text)
+
+    def refuse(app: Any) -> Any:
+        return svc.application_refuse(actor=request.user, application=app, reason=payload.text)
+
+    def correction(app: Any) -> Any:
+        return svc.application_request_correction(actor=request.user, application=app, items=payload.items)
+
+    decisions = {"approve": approve, "refuse": refuse, "correction": correction}
+    run = decisions.get(payload.decision)
+    if run is None:
         raise ServiceError("invalid_decision", "decision 应为 approve、refuse 或 correction", status=422)
     return _act(request, number, "decide", body, run)
 
