@@ -101,3 +101,52 @@ class GridIndexVersion(models.Model):
 
     def __str__(self) -> str:
         return f"v{self.version}"
+
+
+class Household(models.Model):
+    """One household (户) in a grid: where it lives and who in it may need help first.
+
+    The point is WGS-84; warnings and incidents target households by point in polygon. The phone
+    is stored whole (SMS needs it) and masked on every page and export except for the grid's own
+    workers. The care flags decide who is reached first, and by a visit when there is no phone.
+    """
+
+    code = models.CharField("户编号", max_length=32, unique=True, help_text="网格编码-门牌序号")
+    grid = models.ForeignKey(Grid, on_delete=models.PROTECT, related_name="households", verbose_name="网格")
+    # The grid's village, kept on the row so jurisdiction is one prefix filter like elsewhere.
+    village = models.ForeignKey(
+        Region, on_delete=models.PROTECT, related_name="households", verbose_name="村/社区"
+    )
+    address = models.CharField("地址", max_length=255)
+    head_name = models.CharField("户主", max_length=64)
+    lon = models.FloatField("经度(WGS-84)")
+    lat = models.FloatField("纬度(WGS-84)")
+    members = models.PositiveSmallIntegerField("人口数", default=1)
+    phone = models.CharField("联系电话", max_length=11, blank=True)
+    elderly_alone = models.BooleanField("独居老人", default=False)
+    disabled = models.BooleanField("残疾人", default=False)
+    bedridden = models.BooleanField("卧床", default=False)
+    left_behind_children = models.BooleanField("留守儿童", default=False)
+    no_phone = models.BooleanField("无手机", default=False)
+    note = models.CharField("备注", max_length=255, blank=True)
+    active = models.BooleanField("在册", default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    CARE_FLAGS = ("elderly_alone", "disabled", "bedridden", "left_behind_children", "no_phone")
+
+    class Meta:
+        ordering = ["code"]
+        indexes = [
+            models.Index(fields=["lon", "lat"], name="household_point"),
+            models.Index(fields=["grid", "active"], name="household_grid"),
+        ]
+        verbose_name = "户"
+        verbose_name_plural = "户"
+
+    def __str__(self) -> str:
+        return f"{self.head_name}户({self.code})"
+
+    @property
+    def needs_care(self) -> bool:
+        return any(getattr(self, flag) for flag in self.CARE_FLAGS)
