@@ -150,3 +150,88 @@ class Household(models.Model):
     @property
     def needs_care(self) -> bool:
         return any(getattr(self, flag) for flag in self.CARE_FLAGS)
+
+
+class PatrolCheckin(models.Model):
+    """A grid worker's patrol check-in (巡查打卡): where they were, and whether that was their grid.
+
+    `client_id` is made on the phone when the check-in is taken, so a check-in queued offline
+    and sent twice is stored once.
+    """
+
+    staff = models.ForeignKey(
+        Staff, on_delete=models.PROTECT, related_name="patrol_checkins", verbose_name="网格员"
+    )
+    # The grid the point lies in (any grid, or none); `inside_grid` says whether it is one of the worker's.
+    grid = models.ForeignKey(
+        Grid,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="checkins",
+        verbose_name="所在网格",
+    )
+    lon = models.FloatField("经度(WGS-84)")
+    lat = models.FloatField("纬度(WGS-84)")
+    accuracy_m = models.FloatField("定位精度(米)", null=True, blank=True)
+    manual = models.BooleanField("手工填写位置", default=False)
+    at = models.DateTimeField("打卡时间", db_index=True)
+    received_at = models.DateTimeField("收到时间", auto_now_add=True)
+    inside_grid = models.BooleanField("在本人网格内", default=False)
+    note = models.CharField("备注", max_length=255, blank=True)
+    client_id = models.CharField("客户端编号", max_length=64)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["staff", "client_id"], name="patrol_checkin_client")]
+        indexes = [models.Index(fields=["staff", "at"], name="patrol_checkin_staff_at")]
+        verbose_name = "巡查打卡"
+        verbose_name_plural = "巡查打卡"
+
+    def __str__(self) -> str:
+        return f"{self.staff} 打卡 {self.at:%Y-%m-%d %H:%M}"
+
+
+class VisitKind(models.TextChoices):
+    VISIT = "visit", "入户走访"
+    STATUS_REPORT = "status_report", "状况报告"
+
+
+class HealthStatus(models.TextChoices):
+    NORMAL = "normal", "正常"
+    FEVER = "fever", "发热"
+    ISOLATED = "isolated", "隔离"
+    HOSPITAL = "hospital", "就医"
+    OTHER = "other", "其他"
+
+
+class HouseholdVisit(models.Model):
+    """A visit to a household, or a report on its state (e.g. health during an outbreak)."""
+
+    household = models.ForeignKey(
+        Household, on_delete=models.PROTECT, related_name="visits", verbose_name="户"
+    )
+    staff = models.ForeignKey(
+        Staff, on_delete=models.PROTECT, related_name="household_visits", verbose_name="网格员"
+    )
+    at = models.DateTimeField("走访时间", db_index=True)
+    received_at = models.DateTimeField("收到时间", auto_now_add=True)
+    kind = models.CharField("类型", max_length=16, choices=VisitKind.choices, default=VisitKind.VISIT)
+    health = models.CharField(
+        "健康状况", max_length=16, choices=HealthStatus.choices, default=HealthStatus.NORMAL
+    )
+    needs_help = models.BooleanField("需要帮助", default=False)
+    help_note = models.CharField("需要的帮助", max_length=255, blank=True)
+    supplies_requested = models.CharField("需要的物资", max_length=255, blank=True)
+    note = models.CharField("备注", max_length=500, blank=True)
+    client_id = models.CharField("客户端编号", max_length=64)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["staff", "client_id"], name="household_visit_client")]
+        indexes = [models.Index(fields=["household", "at"], name="household_visit_at")]
+        verbose_name = "入户走访"
+        verbose_name_plural = "入户走访"
+
+    def __str__(self) -> str:
+        return f"{self.household} {self.get_kind_display()} {self.at:%Y-%m-%d}"
