@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "shanzhi.cases",
     "shanzhi.ratings",
     "shanzhi.cases.open311",
+    "shanzhi.emergency",
     "shanzhi.web",
 ]
 
