@@ -15,7 +15,7 @@ from typing import Any
 from shanzhi.audit.canonical import canonical_json
 from shanzhi.cases import services as svc
 from shanzhi.cases.models import Case, CaseStatus, Category, Channel
-from shanzhi.cases.uploads import check_photos
+from shanzhi.cases.uploads import check_audios, check_photos
 from shanzhi.core.errors import ServiceError
 from shanzhi.core.models import Estate, Handler, Region
 from shanzhi.core.selectors import roles_of
@@ -47,14 +47,18 @@ class IntakeRequest:
     device: str = ""
     urgent: bool = False
     photos: list[tuple[str, bytes]] = field(default_factory=list)
+    # Voice notes (a grid worker's phone records one); stored as attachments beside the photos.
+    audio: list[tuple[str, bytes]] = field(default_factory=list)
     # A category the reporter chose (an Open311 service_code); it outranks triage's guess.
     category_code: str | None = None
     received_at: dt.datetime | None = None
 
     def digest(self) -> str:
         """Fingerprint of the request, so a reused Idempotency-Key with another body is caught."""
-        body = {k: v for k, v in self.__dict__.items() if k != "photos"}
+        body = {k: v for k, v in self.__dict__.items() if k not in ("photos", "audio")}
         body["photos"] = [hashlib.sha256(content).hexdigest() for _name, content in self.photos]
+        if self.audio:  # only when present, so digests of requests without audio are unchanged
+            body["audio"] = [hashlib.sha256(content).hexdigest() for _name, content in self.audio]
         return hashlib.sha256(canonical_json(body)).hexdigest()
 
 
@@ -151,7 +155,7 @@ def intake_request(
 ) -> Case:
     """Take one request from any channel; returns the new case (or the first one, on a retry)."""
     check_channel(actor=actor, channel=request.channel)
-    photos = check_photos(files=request.photos)
+    photos = check_photos(files=request.photos) + check_audios(files=request.audio)
     text = (request.text or "").strip()
     if not text:
         raise ServiceError("text_required", "请填写诉求内容")

@@ -59,6 +59,52 @@ def check_photo(*, name: str, content: bytes, index: int = 0) -> CheckedFile:
     )
 
 
+# Voice notes from a phone's MediaRecorder (WebM/Ogg Opus, MP4/AAC) or a recorder app (MP3, WAV, AMR).
+MAX_AUDIO_BYTES = 5 * 1024 * 1024
+MAX_AUDIO = 1
+
+
+def _sniff_audio(head: bytes) -> str | None:
+    if head.startswith(b"\x1a\x45\xdf\xa3"):
+        return "audio/webm"
+    if head.startswith(b"OggS"):
+        return "audio/ogg"
+    if head[4:8] == b"ftyp":
+        return "audio/mp4"
+    if head.startswith(b"ID3") or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
+        return "audio/mpeg"
+    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+        return "audio/wav"
+    if head.startswith(b"#!AMR"):
+        return "audio/amr"
+    return None
+
+
+def check_audio(*, name: str, content: bytes, index: int = 0) -> CheckedFile:
+    """A voice note of at most 5 MB whose first bytes are a known audio container."""
+    label = f"第 {index + 1} 段语音"
+    if len(content) > MAX_AUDIO_BYTES:
+        raise ServiceError("audio_too_large", f"{label}超过 5 MB,请缩短录音")
+    if len(content) < 16:
+        raise ServiceError("audio_empty", f"{label}是空文件或太短")
+    content_type = _sniff_audio(content[:16])
+    if content_type is None:
+        raise ServiceError("audio_type", f"{label}不是可识别的录音(WebM、Ogg、MP4、MP3、WAV 或 AMR)")
+    safe_name = "".join(ch for ch in name if ch.isalnum() or ch in "._-")[-80:] or "voice"
+    return CheckedFile(
+        name=safe_name,
+        content=content,
+        content_type=content_type,
+        sha256=hashlib.sha256(content).hexdigest(),
+    )
+
+
+def check_audios(*, files: list[tuple[str, bytes]]) -> list[CheckedFile]:
+    if len(files) > MAX_AUDIO:
+        raise ServiceError("too_many_audio", f"最多上传 {MAX_AUDIO} 段语音")
+    return [check_audio(name=name, content=content, index=i) for i, (name, content) in enumerate(files)]
+
+
 def check_photos(*, files: list[tuple[str, bytes]]) -> list[CheckedFile]:
     if len(files) > MAX_PHOTOS:
         raise ServiceError("too_many_photos", f"最多上传 {MAX_PHOTOS} 张照片")
