@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "shanzhi.ratings",
     "shanzhi.cases.open311",
     "shanzhi.emergency",
+    "shanzhi.cockpit",
     "shanzhi.web",
 ]
 
