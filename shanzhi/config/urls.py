@@ -9,6 +9,7 @@ urlpatterns = [
     path("audit/", include("shanzhi.audit.urls")),
     path("duties/", include("shanzhi.duties.urls")),
     path("grids/", include("shanzhi.grid.urls")),
+    path("grid/m/", include("shanzhi.grid.phone.urls")),
     path("open311/v2/", include("shanzhi.cases.open311.urls")),
     path("cases/", include("shanzhi.cases.urls")),
     path("ratings/", include("shanzhi.ratings.urls")),
