@@ -178,3 +178,6 @@ class GridTask(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+
+from shanzhi.emergency.models_warnings import *  # noqa: E402, F403  (warning tables, same app)
