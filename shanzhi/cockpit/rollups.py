@@ -1,15 +1,495 @@
-"""Rollup tables kept current on write (work in progress)."""
+"""Rollup maintenance: the triggers that keep the rollup tables exact on every write, and the
+rebuild from raw rows. One set of contribution expressions serves both, so they cannot drift.
+
+A row's contribution is a tuple of 0/1 (or seconds) per measure at a key (day, township, category,
+channel [, handler]). An INSERT adds the new row's contribution, a DELETE subtracts the old one,
+an UPDATE does both; the sums are upserted (`ON CONFLICT … DO UPDATE SET m = m + excluded.m`,
+which SQLite and PostgreSQL both speak). Assignments carry their case's township, category,
+channel and satisfaction, so a change of those on the case re-files the case's assignments.
+Definitions follow shanzhi.cases.kpis (docs/cases.md).
+"""
+# ruff: noqa: S608  (SQL is assembled from this module's constant table and column names only)
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 from contextlib import contextmanager
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+TZ_HOURS = 8  # Asia/Shanghai, no daylight saving since 1991
+OPEN_CASE = ("received", "registered", "dispatched", "in_progress", "verifying")
+CLOSED = ("closed", "evaluated")
+NOT_RECEIVED = ("refused", "merged")
+SATISFIED = ("very_satisfied", "satisfied", "basic")
+
+CASE_TABLES = ("cockpit_caseday", "cockpit_casemonth", "cockpit_gridday", "cockpit_gridmonth")
+HANDLER_TABLES = ("cockpit_handlerday", "cockpit_handlermonth")
 
 
+def _in(values: tuple[str, ...]) -> str:
+    return "(" + ", ".join(f"'{v}'" for v in values) + ")"
+
+
+@dataclass(frozen=True)
+class Dialect:
+    vendor: str
+
+    def day(self, x: str) -> str:
+        if self.vendor == "postgresql":
+            return f"(({x}) AT TIME ZONE 'Asia/Shanghai')::date"
+        return f"date({x}, '+{TZ_HOURS} hours')"
+
+    def month(self, x: str) -> str:
+        if self.vendor == "postgresql":
+            return f"date_trunc('month', ({x}) AT TIME ZONE 'Asia/Shanghai')::date"
+        return f"date({x}, '+{TZ_HOURS} hours', 'start of month')"
+
+    def secs(self, a: str, b: str) -> str:
+        """Whole seconds from a to b."""
+        if self.vendor == "postgresql":
+            return f"round(extract(epoch from ({b}) - ({a})))::bigint"
+        return f"CAST(round((julianday({b}) - julianday({a})) * 86400) AS INTEGER)"
+
+    def changed(self, cols: tuple[str, ...]) -> str:
+        op = "IS DISTINCT FROM" if self.vendor == "postgresql" else "IS NOT"
+        return "(" + " OR ".join(f"OLD.{c} {op} NEW.{c}" for c in cols) + ")"
+
+
+def _when(cond: str) -> str:
+    return f"CASE WHEN {cond} THEN 1 ELSE 0 END"
+
+
+Cols = list[tuple[str, str]]
+
+
+def case_contribution(d: Dialect, r: str, grain: str) -> tuple[Cols, Cols]:
+    """Keys and measures of one case row `r` ("NEW", "OLD" or a table alias)."""
+    when = d.day if grain.endswith("day") else d.month
+    period = "day" if grain.endswith("day") else "month"
+    township = f"COALESCE({r}.township_id, 0)"
+    intake = _when(f"{r}.status NOT IN {_in(NOT_RECEIVED)}")
+    if grain.startswith("grid"):
+        keys = [
+            (period, when(f"{r}.received_at")),
+            ("grid_id", f"COALESCE({r}.grid_id, 0)"),
+            ("township_id", township),
+        ]
+        return keys, [("intake", intake)]
+    closed = f"{r}.status IN {_in(CLOSED)}"
+    keys = [
+        (period, when(f"{r}.received_at")),
+        ("township_id", township),
+        ("category_id", f"COALESCE({r}.category_id, 0)"),
+        ("channel", f"{r}.channel"),
+    ]
+    measures = [
+        ("intake", intake),
+        ("closed", _when(closed)),
+        (
+            "closed_secs",
+            f"CASE WHEN {closed} AND {r}.closed_at IS NOT NULL "
+            f"THEN {d.secs(f'{r}.received_at', f'{r}.closed_at')} ELSE 0 END",
+        ),
+        ("rated", _when(f"{r}.satisfaction <> ''")),
+        ("satisfied", _when(f"{r}.satisfaction IN {_in(SATISFIED)}")),
+    ]
+    return keys, measures
+
+
+def assignment_contribution(d: Dialect, a: str, c: str, grain: str, part: str) -> tuple[Cols, Cols]:
+    """Keys and measures of assignment `a` of case `c`; part "start" (by started_at) or "due"
+    (by deadline). Definitions: shanzhi.cases.kpis._assignment_aggregates."""
+    when = d.day if grain.endswith("day") else d.month
+    period = "day" if grain.endswith("day") else "month"
+    at = f"{a}.started_at" if part == "start" else f"{a}.deadline"
+    keys = [
+        (period, when(at)),
+        ("handler_id", f"{a}.handler_id"),
+        ("township_id", f"COALESCE({c}.township_id, 0)"),
+        ("category_id", f"COALESCE({c}.category_id, 0)"),
+        ("channel", f"{c}.channel"),
+    ]
+    live = f"{a}.status <> 'cancelled'"
+    primary = f"{a}.role = 'primary'"
+    if part == "start":
+        disposed = (
+            f"{live} AND {primary} AND {a}.status IN ('reported', 'done') AND {a}.reported_at IS NOT NULL"
+        )
+        done = f"{primary} AND {a}.status = 'done'"
+        measures = [
+            ("dispatched", _when(live)),
+            ("responded", _when(f"{live} AND ({a}.accepted_at IS NOT NULL OR {a}.status = 'returned')")),
+            ("returned", _when(f"{a}.status = 'returned'")),
+            ("rework", f"CASE WHEN {live} THEN {a}.rework_count ELSE 0 END"),
+            ("disposed", _when(disposed)),
+            (
+                "disposal_secs",
+                f"CASE WHEN {disposed} THEN {d.secs(f'{a}.started_at', f'{a}.reported_at')} ELSE 0 END",
+            ),
+            ("rated", _when(f"{done} AND {c}.satisfaction <> ''")),
+            ("satisfied", _when(f"{done} AND {c}.satisfaction IN {_in(SATISFIED)}")),
+        ]
+    else:
+        due = f"{primary} AND {live}"
+        measures = [
+            ("due", _when(due)),
+            ("on_time", _when(f"{due} AND {a}.on_time IS TRUE AND {a}.status IN ('reported', 'done')")),
+            ("suspended", _when(f"{due} AND {_paused(a)}")),
+        ]
+    return keys, measures
+
+
+def _paused(a: str) -> str:
+    return f"EXISTS (SELECT 1 FROM cases_clockpause p WHERE p.assignment_id = {a}.id)"
+
+
+def upsert(
+    table: str, keys: Cols, measures: Cols, *, sign: int, source: str = "", group: bool = False
+) -> str:
+    """INSERT … SELECT the signed contribution, adding to the row with the same key."""
+    names = [k for k, _ in keys] + [m for m, _ in measures]
+    if group:
+        values = [e for _, e in keys] + [f"SUM({sign} * ({e}))" for _, e in measures]
+        tail = f" {source} GROUP BY " + ", ".join(e for _, e in keys)
+    else:
+        values = [e for _, e in keys] + [f"{sign} * ({e})" for _, e in measures]
+        tail = f" {source}" if source else " WHERE true"
+    sets = ", ".join(f"{m} = {table}.{m} + excluded.{m}" for m, _ in measures)
+    return (
+        f"INSERT INTO {table} ({', '.join(names)}) SELECT {', '.join(values)}{tail} "
+        f"ON CONFLICT ({', '.join(k for k, _ in keys)}) DO UPDATE SET {sets}"
+    )
+
+
+GRAINS = {
+    "cockpit_caseday": "caseday",
+    "cockpit_casemonth": "casemonth",
+    "cockpit_gridday": "gridday",
+    "cockpit_gridmonth": "gridmonth",
+    "cockpit_handlerday": "handlerday",
+    "cockpit_handlermonth": "handlermonth",
+}
+
+
+def case_statements(d: Dialect, r: str, sign: int) -> list[str]:
+    return [upsert(t, *case_contribution(d, r, GRAINS[t]), sign=sign) for t in CASE_TABLES]
+
+
+def assignment_statements(d: Dialect, a: str, case_id: str, sign: int) -> list[str]:
+    """One assignment row (NEW/OLD) with its case read from cases_case."""
+    source = f"FROM cases_case c WHERE c.id = {case_id}"
+    return [
+        upsert(t, *assignment_contribution(d, a, "c", GRAINS[t], part), sign=sign, source=source)
+        for t in HANDLER_TABLES
+        for part in ("start", "due")
+    ]
+
+
+def refile_statements(d: Dialect, c: str, case_id: str, sign: int) -> list[str]:
+    """Every assignment of a case, with the case's columns taken from `c` (NEW/OLD)."""
+    source = f"FROM cases_assignment a WHERE a.case_id = {case_id}"
+    return [
+        upsert(t, *assignment_contribution(d, "a", c, GRAINS[t], part), sign=sign, source=source, group=True)
+        for t in HANDLER_TABLES
+        for part in ("start", "due")
+    ]
+
+
+def pause_statements(d: Dialect, assignment_id: str, sign: int) -> list[str]:
+    """The first pause of an assignment turns its `suspended` on; removing the last turns it off.
+    Only the suspended measure moves (the assignment's own triggers handle the rest)."""
+    source = f"FROM cases_assignment a JOIN cases_case c ON c.id = a.case_id WHERE a.id = {assignment_id}"
+    out = []
+    for t in HANDLER_TABLES:
+        keys, _ = assignment_contribution(d, "a", "c", GRAINS[t], "due")
+        due = "a.role = 'primary' AND a.status <> 'cancelled'"
+        out.append(upsert(t, keys, [("suspended", _when(due))], sign=sign, source=source))
+    return out
+
+
+CASE_COLS = (
+    "received_at",
+    "township_id",
+    "category_id",
+    "channel",
+    "status",
+    "closed_at",
+    "satisfaction",
+    "grid_id",
+)
+REFILE_COLS = ("township_id", "category_id", "channel", "satisfaction")
+ASSIGNMENT_COLS = (
+    "case_id",
+    "handler_id",
+    "role",
+    "status",
+    "started_at",
+    "deadline",
+    "accepted_at",
+    "reported_at",
+    "rework_count",
+    "on_time",
+)
+OFF = "EXISTS (SELECT 1 FROM cockpit_rollupstate WHERE suspended)"
+TRIGGERS = ("cockpit_case", "cockpit_assignment", "cockpit_pause")
+
+
+def trigger_sql(vendor: str) -> list[str]:
+    """CREATE statements of every trigger, for the migration."""
+    d = Dialect(vendor)
+    if vendor == "postgresql":
+        return _pg_triggers(d)
+    return _sqlite_triggers(d)
+
+
+def _sqlite_triggers(d: Dialect) -> list[str]:
+    on = f"NOT {OFF}"
+
+    def trig(name: str, event: str, table: str, when: str, body: list[str]) -> str:
+        stmts = "".join(f"  {s};\n" for s in body)
+        return (
+            f"CREATE TRIGGER IF NOT EXISTS {name} AFTER {event} ON {table} FOR EACH ROW WHEN {when}\n"
+            f"BEGIN\n{stmts}END"
+        )
+
+    return [
+        trig("cockpit_case_ins", "INSERT", "cases_case", on, case_statements(d, "NEW", 1)),
+        trig(
+            "cockpit_case_upd",
+            "UPDATE",
+            "cases_case",
+            f"{on} AND {d.changed(CASE_COLS)}",
+            case_statements(d, "OLD", -1) + case_statements(d, "NEW", 1),
+        ),
+        trig(
+            "cockpit_case_refile",
+            "UPDATE",
+            "cases_case",
+            f"{on} AND {d.changed(REFILE_COLS)}",
+            refile_statements(d, "OLD", "OLD.id", -1) + refile_statements(d, "NEW", "NEW.id", 1),
+        ),
+        trig("cockpit_case_del", "DELETE", "cases_case", on, case_statements(d, "OLD", -1)),
+        trig(
+            "cockpit_asg_ins",
+            "INSERT",
+            "cases_assignment",
+            on,
+            assignment_statements(d, "NEW", "NEW.case_id", 1),
+        ),
+        trig(
+            "cockpit_asg_upd",
+            "UPDATE",
+            "cases_assignment",
+            f"{on} AND {d.changed(ASSIGNMENT_COLS)}",
+            assignment_statements(d, "OLD", "OLD.case_id", -1)
+            + assignment_statements(d, "NEW", "NEW.case_id", 1),
+        ),
+        trig(
+            "cockpit_asg_del",
+            "DELETE",
+            "cases_assignment",
+            on,
+            assignment_statements(d, "OLD", "OLD.case_id", -1),
+        ),
+        trig(
+            "cockpit_pause_ins",
+            "INSERT",
+            "cases_clockpause",
+            f"{on} AND (SELECT COUNT(*) FROM cases_clockpause WHERE assignment_id = NEW.assignment_id) = 1",
+            pause_statements(d, "NEW.assignment_id", 1),
+        ),
+        trig(
+            "cockpit_pause_del",
+            "DELETE",
+            "cases_clockpause",
+            f"{on} AND NOT EXISTS (SELECT 1 FROM cases_clockpause WHERE assignment_id = OLD.assignment_id)",
+            pause_statements(d, "OLD.assignment_id", -1),
+        ),
+    ]
+
+
+def _pg_triggers(d: Dialect) -> list[str]:
+    def block(stmts: list[str]) -> str:
+        return "".join(f"    {s};\n" for s in stmts)
+
+    def func(name: str, body: str) -> str:
+        return (
+            f"CREATE OR REPLACE FUNCTION {name}_fn() RETURNS trigger LANGUAGE plpgsql AS $fn$\nBEGIN\n"
+            f"  IF {OFF} THEN RETURN NULL; END IF;\n{body}  RETURN NULL;\nEND\n$fn$"
+        )
+
+    case_body = (
+        "  IF TG_OP = 'INSERT' THEN\n"
+        + block(case_statements(d, "NEW", 1))
+        + "  ELSIF TG_OP = 'DELETE' THEN\n"
+        + block(case_statements(d, "OLD", -1))
+        + "  ELSE\n"
+        + f"    IF {d.changed(CASE_COLS)} THEN\n"
+        + block(case_statements(d, "OLD", -1) + case_statements(d, "NEW", 1))
+        + "    END IF;\n"
+        + f"    IF {d.changed(REFILE_COLS)} THEN\n"
+        + block(refile_statements(d, "OLD", "OLD.id", -1) + refile_statements(d, "NEW", "NEW.id", 1))
+        + "    END IF;\n  END IF;\n"
+    )
+    asg_body = (
+        "  IF TG_OP = 'INSERT' THEN\n"
+        + block(assignment_statements(d, "NEW", "NEW.case_id", 1))
+        + "  ELSIF TG_OP = 'DELETE' THEN\n"
+        + block(assignment_statements(d, "OLD", "OLD.case_id", -1))
+        + f"  ELSIF {d.changed(ASSIGNMENT_COLS)} THEN\n"
+        + block(
+            assignment_statements(d, "OLD", "OLD.case_id", -1)
+            + assignment_statements(d, "NEW", "NEW.case_id", 1)
+        )
+        + "  END IF;\n"
+    )
+    pause_body = (
+        "  IF TG_OP = 'INSERT' THEN\n"
+        "    IF (SELECT COUNT(*) FROM cases_clockpause WHERE assignment_id = NEW.assignment_id) = 1 THEN\n"
+        + block(pause_statements(d, "NEW.assignment_id", 1))
+        + "    END IF;\n  ELSE\n"
+        "    IF NOT EXISTS (SELECT 1 FROM cases_clockpause WHERE assignment_id = OLD.assignment_id) THEN\n"
+        + block(pause_statements(d, "OLD.assignment_id", -1))
+        + "    END IF;\n  END IF;\n"
+    )
+    out = []
+    for name, table, body, events in (
+        ("cockpit_case", "cases_case", case_body, "INSERT OR UPDATE OR DELETE"),
+        ("cockpit_assignment", "cases_assignment", asg_body, "INSERT OR UPDATE OR DELETE"),
+        ("cockpit_pause", "cases_clockpause", pause_body, "INSERT OR DELETE"),
+    ):
+        out.append(func(name, body))
+        out.append(f"DROP TRIGGER IF EXISTS {name} ON {table}")
+        out.append(
+            f"CREATE TRIGGER {name} AFTER {events} ON {table} FOR EACH ROW EXECUTE FUNCTION {name}_fn()"
+        )
+    return out
+
+
+def drop_trigger_sql(vendor: str) -> list[str]:
+    if vendor == "postgresql":
+        return [
+            "DROP TRIGGER IF EXISTS cockpit_case ON cases_case",
+            "DROP TRIGGER IF EXISTS cockpit_assignment ON cases_assignment",
+            "DROP TRIGGER IF EXISTS cockpit_pause ON cases_clockpause",
+        ] + [f"DROP FUNCTION IF EXISTS {n}_fn()" for n in TRIGGERS]
+    names = [
+        "case_ins",
+        "case_upd",
+        "case_refile",
+        "case_del",
+        "asg_ins",
+        "asg_upd",
+        "asg_del",
+        "pause_ins",
+        "pause_del",
+    ]
+    return [f"DROP TRIGGER IF EXISTS cockpit_{n}" for n in names]
+
+
+def rebuild_statements(vendor: str) -> list[str]:
+    d = Dialect(vendor)
+    out = [f"DELETE FROM {t}" for t in CASE_TABLES + HANDLER_TABLES]
+    for t in CASE_TABLES:
+        out.append(
+            upsert(
+                t,
+                *case_contribution(d, "c", GRAINS[t]),
+                sign=1,
+                source="FROM cases_case c WHERE true",
+                group=True,
+            )
+        )
+    for t in HANDLER_TABLES:
+        for part in ("start", "due"):
+            keys, measures = assignment_contribution(d, "a", "c", GRAINS[t], part)
+            source = "FROM cases_assignment a JOIN cases_case c ON c.id = a.case_id WHERE true"
+            out.append(upsert(t, keys, measures, sign=1, source=source, group=True))
+    return out
+
+
+@transaction.atomic
 def rollups_rebuild() -> int:
-    return 0
+    """Recompute every rollup from the raw rows (exact); returns the number of rollup rows."""
+    from shanzhi.cockpit.models import RollupState
+
+    with connection.cursor() as cur:
+        for sql in rebuild_statements(connection.vendor):
+            cur.execute(sql)
+        total = 0
+        for t in CASE_TABLES + HANDLER_TABLES:
+            cur.execute(f"SELECT COUNT(*) FROM {t}")
+            total += cur.fetchone()[0]
+    RollupState.objects.update_or_create(pk=1, defaults={"rebuilt_at": timezone.now()})
+    return total
+
+
+def _set_suspended(value: bool) -> None:
+    from shanzhi.cockpit.models import RollupState
+
+    RollupState.objects.update_or_create(pk=1, defaults={"suspended": value})
 
 
 @contextmanager
 def bulk_load() -> Iterator[None]:
-    yield
+    """Suspend per-row maintenance for a bulk load (COPY, batched inserts), rebuild on exit.
+
+    The switch is a committed row the triggers read, so it holds for every connection (a COPY
+    on its own connection too); writes that land meanwhile are counted by the rebuild."""
+    _set_suspended(True)
+    try:
+        yield
+    finally:
+        with transaction.atomic():
+            _set_suspended(False)
+            rollups_rebuild()
+
+
+def index_sql() -> list[str]:
+    """Indexes on the live tables for current-state tiles and the raw-row paths (same SQL on both)."""
+    return [
+        f"CREATE INDEX IF NOT EXISTS cockpit_case_open ON cases_case (township_id, category_id) "
+        f"WHERE status IN {_in(OPEN_CASE)}",
+        "CREATE INDEX IF NOT EXISTS cockpit_asg_open_deadline ON cases_assignment (deadline, case_id, handler_id) "
+        "WHERE role = 'primary' AND status IN ('pending', 'accepted')",
+        "CREATE INDEX IF NOT EXISTS cockpit_case_region_received ON cases_case (region_id, received_at)",
+        "CREATE INDEX IF NOT EXISTS cockpit_case_grid_received ON cases_case (grid_id, received_at)",
+        "CREATE INDEX IF NOT EXISTS cockpit_case_received_place "
+        "ON cases_case (received_at, category_id, grid_id, region_id, township_id, channel, status)",
+    ]
+
+
+def triggers_present(conn: Any) -> bool:
+    with conn.cursor() as cur:
+        if conn.vendor == "postgresql":
+            cur.execute("SELECT COUNT(*) FROM pg_trigger WHERE tgname = ANY(%s)", [list(TRIGGERS)])
+            return bool(cur.fetchone()[0] == len(TRIGGERS))
+        cur.execute("SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'cockpit\\_%' ESCAPE '\\'")
+        return bool(cur.fetchone()[0] == 9)
+
+
+def install(conn: Any) -> None:
+    """Create the triggers and indexes (idempotent)."""
+    with conn.cursor() as cur:
+        for sql in trigger_sql(conn.vendor) + index_sql():
+            cur.execute(sql)
+
+
+def uninstall(conn: Any) -> None:
+    with conn.cursor() as cur:
+        for sql in drop_trigger_sql(conn.vendor):
+            cur.execute(sql)
+
+
+def ensure_installed(conn: Any) -> bool:
+    """After migrations: SQLite drops a table's triggers when a migration rebuilds the table, so
+    put them back and recount from raw rows. Returns True when something had to be restored."""
+    if triggers_present(conn):
+        return False
+    install(conn)
+    rollups_rebuild()
+    return True

@@ -1,0 +1,151 @@
+"""Rollup tables: sums of case and assignment rows at coarse grains, kept exact on every write.
+
+Database triggers (created by this app's migrations, see `rollups.py`) subtract a row's old
+contribution and add its new one in the same transaction as the write, so services, imports,
+the admin and raw SQL all keep them current. Missing dimensions are stored as 0 / "" (not NULL)
+so each grain has one unique key to upsert on.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class CaseMeasures(models.Model):
+    """Per case, by the local day it was received (the cohort the 三率 are computed over)."""
+
+    township_id = models.BigIntegerField(default=0)
+    category_id = models.BigIntegerField(default=0)
+    channel = models.CharField(max_length=16, default="")
+    intake = models.IntegerField(default=0)  # received, not refused or merged
+    closed = models.IntegerField(default=0)  # closed or evaluated
+    closed_secs = models.BigIntegerField(default=0)  # Σ (closed_at − received_at) of closed cases
+    rated = models.IntegerField(default=0)
+    satisfied = models.IntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class CaseDay(CaseMeasures):
+    day = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "township_id", "category_id", "channel"], name="cockpit_caseday_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day}"
+
+
+class CaseMonth(CaseMeasures):
+    month = models.DateField(help_text="first day of the month")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "township_id", "category_id", "channel"], name="cockpit_casemonth_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month}"
+
+
+class GridDay(models.Model):
+    """Intake per grid and day (the hotspot map without category/channel filters)."""
+
+    day = models.DateField()
+    grid_id = models.BigIntegerField(default=0)
+    township_id = models.BigIntegerField(default=0)
+    intake = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["day", "grid_id", "township_id"], name="cockpit_gridday_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day}"
+
+
+class GridMonth(models.Model):
+    month = models.DateField()
+    grid_id = models.BigIntegerField(default=0)
+    township_id = models.BigIntegerField(default=0)
+    intake = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["month", "grid_id", "township_id"], name="cockpit_gridmonth_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month}"
+
+
+class HandlerMeasures(models.Model):
+    """Per assignment: the started-day part (dispatched … satisfied) and the deadline-day part
+    (due, on_time, suspended), with the definitions of shanzhi.cases.kpis."""
+
+    handler_id = models.BigIntegerField()
+    township_id = models.BigIntegerField(default=0)
+    category_id = models.BigIntegerField(default=0)
+    channel = models.CharField(max_length=16, default="")
+    dispatched = models.IntegerField(default=0)
+    responded = models.IntegerField(default=0)
+    returned = models.IntegerField(default=0)
+    rework = models.IntegerField(default=0)
+    disposed = models.IntegerField(default=0)  # primary, reported or done
+    disposal_secs = models.BigIntegerField(default=0)  # Σ (reported_at − started_at) of those
+    rated = models.IntegerField(default=0)  # primary, done, case rated
+    satisfied = models.IntegerField(default=0)
+    due = models.IntegerField(default=0)
+    on_time = models.IntegerField(default=0)
+    suspended = models.IntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class HandlerDay(HandlerMeasures):
+    day = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "handler_id", "township_id", "category_id", "channel"],
+                name="cockpit_handlerday_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day}"
+
+
+class HandlerMonth(HandlerMeasures):
+    month = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "handler_id", "township_id", "category_id", "channel"],
+                name="cockpit_handlermonth_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month}"
+
+
+class RollupState(models.Model):
+    """One row: while `suspended`, the triggers do nothing (a bulk load rebuilds afterwards)."""
+
+    suspended = models.BooleanField(default=False)
+    rebuilt_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return "suspended" if self.suspended else "live"
