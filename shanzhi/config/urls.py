@@ -12,8 +12,10 @@ urlpatterns = [
     path("grid/m/", include("shanzhi.grid.phone.urls")),
     path("open311/v2/", include("shanzhi.cases.open311.urls")),
     path("cases/", include("shanzhi.cases.urls")),
+    path("cockpit/", include("shanzhi.cockpit.urls")),
     path("ratings/", include("shanzhi.ratings.urls")),
     path("messages/", include("shanzhi.notify.urls")),
     path("services/", include("shanzhi.onewindow.urls")),
+    path("emergency/", include("shanzhi.emergency.urls")),
     path("", include("shanzhi.web.urls")),
 ]
