@@ -12,6 +12,7 @@ from shanzhi.core.selectors import roles_of, staff_of
 # (url name, label, roles that see it; empty = every signed-in user)
 NAV_ITEMS: list[tuple[str, str, frozenset[str]]] = [
     ("web:home", "工作台", frozenset()),
+    ("cockpit:home", "驾驶舱", frozenset({"leader", "supervisor", "dispatcher", "admin"})),
     ("onewindow:catalog", "办事指南", frozenset({"resident", "clerk", "operator", "approver"})),
     ("onewindow:window", "窗口受理", frozenset({"clerk"})),
     ("onewindow:back_office", "后台审批", frozenset({"approver"})),
