@@ -18,6 +18,7 @@ DEMO_APPS = [
     "shanzhi.triage",
     "shanzhi.cases",
     "shanzhi.ratings",
+    "shanzhi.emergency",
 ]
 
 
