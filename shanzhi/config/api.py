@@ -77,6 +77,7 @@ def register_routers() -> None:
     from shanzhi.cases.api import work_router as case_work_router
     from shanzhi.core.api import router as core_router
     from shanzhi.duties.api import router as duties_router
+    from shanzhi.emergency.api import router as emergency_router
     from shanzhi.grid.api import router as grid_router
     from shanzhi.notify.api import router as notify_router
     from shanzhi.onewindow.api import router as onewindow_router
@@ -91,6 +92,7 @@ def register_routers() -> None:
     api.add_router("/triage", triage_router)
     api.add_router("/ratings", ratings_router)
     api.add_router("/notify", notify_router)
+    api.add_router("/emergency", emergency_router)
     api.add_router("", onewindow_router)
     api.add_router("", case_work_router)
 
