@@ -244,7 +244,14 @@ def tile_values(*, request: HttpRequest, f: CockpitFilter, now: dt.datetime) -> 
 def home(request: HttpRequest) -> HttpResponse:
     f, error = _filter_or_problem(request)
     today = _today()
-    context: dict[str, Any] = {"error": error, "filter": f, "choices": _choices(request, f), "today": today}
+    context: dict[str, Any] = {
+        "error": error,
+        "filter": f,
+        "choices": _choices(request, f),
+        "today": today,
+        "form_start": f.start.isoformat() if f else request.GET.get("start", ""),
+        "form_end": f.end.isoformat() if f else request.GET.get("end", ""),
+    }
     if f is None:
         return render(request, "cockpit/home.html", context, status=422)
     now = timezone.now()
