@@ -1,10 +1,11 @@
-from django.urls import path
+from django.urls import include, path
 
 from shanzhi.emergency import views
 
 app_name = "emergency"
 
 urlpatterns = [
+    path("warnings/", include("shanzhi.emergency.urls_warnings")),
     path("", views.incident_list, name="list"),
     path("declare/", views.incident_declare_page, name="declare"),
     path("tasks/", views.task_list, name="tasks"),

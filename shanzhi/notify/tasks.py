@@ -14,6 +14,12 @@ def deliver_message_task(message_id: int) -> str:
     return message_deliver(message_id=message_id)
 
 
+@db_task()
+def deliver_messages_task(message_ids: list[int]) -> int:
+    """Queued by message_queue_many on commit: one attempt for each message of a chunk, in order."""
+    return sum(message_deliver(message_id=pk) != "skipped" for pk in message_ids)
+
+
 @db_periodic_task(crontab(minute="*"))
 @lock_task("notify-deliver-due")
 def deliver_due_task() -> int:
