@@ -396,7 +396,7 @@ def _static_digest() -> str:
     import hashlib
 
     digest = hashlib.sha256()
-    for name in ("grid/phone.js", "grid/phone.css"):
+    for name in ("grid/phone.js", "grid/phone.css", "web/app.css"):
         found = finders.find(name)
         if isinstance(found, str):
             digest.update(Path(found).read_bytes())
