@@ -23,6 +23,7 @@ NAV_ITEMS: list[tuple[str, str, frozenset[str]]] = [
     ("cases:intake", "来电登记", frozenset({"operator"})),
     ("cases:queue", "调度台", frozenset({"dispatcher"})),
     ("cases:inbox", "待办", frozenset({"handler"})),
+    ("gridphone:home", "网格通", frozenset({"gridworker"})),
     ("cases:verify_list", "待核查", frozenset({"gridworker"})),
     ("cases:report", "我要反映", frozenset({"resident"})),
     ("cases:mine", "我的诉求", frozenset({"resident"})),

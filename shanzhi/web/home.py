@@ -56,6 +56,12 @@ AREAS = [
         frozenset({"handler"}),
     ),
     Area(
+        "gridphone:home",
+        "网格通",
+        "手机上的今日任务:巡查打卡、随手拍上报、入户走访、现场核查;没有网络时先存在手机上,联网自动发送。",
+        frozenset({"gridworker"}),
+    ),
+    Area(
         "cases:verify_list",
         "待核查",
         "承办单位已反馈办结的诉求,到现场核查:通过即结案,不通过退回返工。",
