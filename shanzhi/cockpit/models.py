@@ -14,14 +14,16 @@ from django.db import models
 class CaseMeasures(models.Model):
     """Per case, by the local day it was received (the cohort the 三率 are computed over)."""
 
-    township_id = models.BigIntegerField(default=0)
-    category_id = models.BigIntegerField(default=0)
-    channel = models.CharField(max_length=16, default="")
-    intake = models.IntegerField(default=0)  # received, not refused or merged
-    closed = models.IntegerField(default=0)  # closed or evaluated
-    closed_secs = models.BigIntegerField(default=0)  # Σ (closed_at − received_at) of closed cases
-    rated = models.IntegerField(default=0)
-    satisfied = models.IntegerField(default=0)
+    township_id = models.BigIntegerField(default=0, db_default=0)
+    category_id = models.BigIntegerField(default=0, db_default=0)
+    channel = models.CharField(max_length=16, default="", db_default="")
+    intake = models.IntegerField(default=0, db_default=0)  # received, not refused or merged
+    closed = models.IntegerField(default=0, db_default=0)  # closed or evaluated
+    closed_secs = models.BigIntegerField(
+        default=0, db_default=0
+    )  # Σ (closed_at − received_at) of closed cases
+    rated = models.IntegerField(default=0, db_default=0)
+    satisfied = models.IntegerField(default=0, db_default=0)
 
     class Meta:
         abstract = True
@@ -59,9 +61,9 @@ class GridDay(models.Model):
     """Intake per grid and day (the hotspot map without category/channel filters)."""
 
     day = models.DateField()
-    grid_id = models.BigIntegerField(default=0)
-    township_id = models.BigIntegerField(default=0)
-    intake = models.IntegerField(default=0)
+    grid_id = models.BigIntegerField(default=0, db_default=0)
+    township_id = models.BigIntegerField(default=0, db_default=0)
+    intake = models.IntegerField(default=0, db_default=0)
 
     class Meta:
         constraints = [
@@ -74,9 +76,9 @@ class GridDay(models.Model):
 
 class GridMonth(models.Model):
     month = models.DateField()
-    grid_id = models.BigIntegerField(default=0)
-    township_id = models.BigIntegerField(default=0)
-    intake = models.IntegerField(default=0)
+    grid_id = models.BigIntegerField(default=0, db_default=0)
+    township_id = models.BigIntegerField(default=0, db_default=0)
+    intake = models.IntegerField(default=0, db_default=0)
 
     class Meta:
         constraints = [
@@ -92,20 +94,20 @@ class HandlerMeasures(models.Model):
     (due, on_time, suspended), with the definitions of shanzhi.cases.kpis."""
 
     handler_id = models.BigIntegerField()
-    township_id = models.BigIntegerField(default=0)
-    category_id = models.BigIntegerField(default=0)
-    channel = models.CharField(max_length=16, default="")
-    dispatched = models.IntegerField(default=0)
-    responded = models.IntegerField(default=0)
-    returned = models.IntegerField(default=0)
-    rework = models.IntegerField(default=0)
-    disposed = models.IntegerField(default=0)  # primary, reported or done
-    disposal_secs = models.BigIntegerField(default=0)  # Σ (reported_at − started_at) of those
-    rated = models.IntegerField(default=0)  # primary, done, case rated
-    satisfied = models.IntegerField(default=0)
-    due = models.IntegerField(default=0)
-    on_time = models.IntegerField(default=0)
-    suspended = models.IntegerField(default=0)
+    township_id = models.BigIntegerField(default=0, db_default=0)
+    category_id = models.BigIntegerField(default=0, db_default=0)
+    channel = models.CharField(max_length=16, default="", db_default="")
+    dispatched = models.IntegerField(default=0, db_default=0)
+    responded = models.IntegerField(default=0, db_default=0)
+    returned = models.IntegerField(default=0, db_default=0)
+    rework = models.IntegerField(default=0, db_default=0)
+    disposed = models.IntegerField(default=0, db_default=0)  # primary, reported or done
+    disposal_secs = models.BigIntegerField(default=0, db_default=0)  # Σ (reported_at − started_at) of those
+    rated = models.IntegerField(default=0, db_default=0)  # primary, done, case rated
+    satisfied = models.IntegerField(default=0, db_default=0)
+    due = models.IntegerField(default=0, db_default=0)
+    on_time = models.IntegerField(default=0, db_default=0)
+    suspended = models.IntegerField(default=0, db_default=0)
 
     class Meta:
         abstract = True

@@ -13,9 +13,9 @@ Definitions follow shanzhi.cases.kpis (docs/cases.md).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -468,7 +468,9 @@ def triggers_present(conn: Any) -> bool:
         if conn.vendor == "postgresql":
             cur.execute("SELECT COUNT(*) FROM pg_trigger WHERE tgname = ANY(%s)", [list(TRIGGERS)])
             return bool(cur.fetchone()[0] == len(TRIGGERS))
-        cur.execute("SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'cockpit\\_%' ESCAPE '\\'")
+        cur.execute(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'cockpit\\_%' ESCAPE '\\'"
+        )
         return bool(cur.fetchone()[0] == 9)
 
 

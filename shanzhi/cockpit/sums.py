@@ -187,7 +187,7 @@ def _group(
         key = tuple(_norm(row[k]) for k in by)
         acc = into.setdefault(key, dict.fromkeys(measures, 0))
         for m in measures:
-            acc[m] += row[m] or 0
+            acc[m] += row.get(m) or 0
 
 
 def _norm(v: Any) -> Any:
@@ -215,8 +215,7 @@ def case_sums(
             "region_id": Coalesce("region_id", Value(0)),
             "channel": F("channel"),
         }
-        rows = qs.values(**{f"k_{k}": names[k] for k in by}).annotate(**_case_raw_aggregates()).order_by()
-        _group(({**r, **{k: r[f"k_{k}"] for k in by}} for r in rows), by, CASE_MEASURES, out)
+        _group(_raw_rows(qs, names, by, _case_raw_aggregates()), by, CASE_MEASURES, out)
         return out
     sums = {m: Sum(m) for m in CASE_MEASURES}
     first, last = (None, None) if "day" in by else _months(start, end)
@@ -294,8 +293,19 @@ def _handler_raw(
                 "id", filter=due & Q(Exists(ClockPause.objects.filter(assignment=OuterRef("pk"))))
             ),
         }
-    rows = qs.values(**{f"k_{k}": names[k] for k in by}).annotate(**aggs).order_by()
-    return [{**r, **{k: r[f"k_{k}"] for k in by}} for r in rows]
+    return _raw_rows(qs, names, by, aggs)
+
+
+def _raw_rows(
+    qs: QuerySet[Any], names: dict[str, Any], by: tuple[str, ...], aggs: dict[str, Any]
+) -> list[dict]:
+    """GROUP BY `by` (or one aggregate row); measures are prefixed so none shadows a model field."""
+    prefixed = {f"m_{m}": agg for m, agg in aggs.items()}
+    if not by:
+        rows = [qs.aggregate(**prefixed)]
+    else:
+        rows = list(qs.values(**{f"k_{k}": names[k] for k in by}).annotate(**prefixed).order_by())
+    return [{**{m: r[f"m_{m}"] for m in aggs}, **{k: r[f"k_{k}"] for k in by}} for r in rows]
 
 
 def handler_sums(

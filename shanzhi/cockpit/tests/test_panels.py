@@ -1,0 +1,253 @@
+"""Each panel equals the same aggregate computed from the raw rows, after every kind of write."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections import Counter
+
+import pytest
+from django.utils import timezone
+
+from shanzhi.cases import services as svc
+from shanzhi.cases.models import Assignment, Case, Category, ClockPause
+from shanzhi.cases.tests.test_loop import intake, to_reported
+from shanzhi.cockpit import panels
+from shanzhi.cockpit.filters import CockpitFilter
+from shanzhi.cockpit.models import CaseDay, CaseMonth, GridDay, HandlerDay, HandlerMonth
+from shanzhi.cockpit.rollups import rollups_rebuild
+from shanzhi.cockpit.tests.reference import SH, cases_in, local, reference_kpis
+
+KEYS = ("intake", "closed", "rated", "satisfied", "dispatched", "responded", "due", "on_time", "suspended")
+KEYS += ("open", "overdue", "resolution_rate", "response_rate", "on_time_rate", "avg_disposal_hours")
+
+
+def bulk_history(loop, n=300, seed=7):
+    """Varied rows written straight to the tables (the import/bulk path), over two years."""
+    rng = random.Random(seed)
+    now = timezone.now()
+    cats = list(Category.objects.all())
+    places = [
+        (loop.county.village_a1, loop.county.town_a),
+        (loop.county.village_a2, loop.county.town_a),
+        (loop.county.village_b1, loop.county.town_b),
+        (None, None),
+    ]
+    handlers = [loop.county.dept, loop.police, loop.county.town_a_gov]
+    for i in range(n):
+        received = now - dt.timedelta(
+            days=rng.randint(0, 700), hours=rng.randint(0, 23), seconds=rng.randint(0, 3599)
+        )
+        village, town = rng.choice(places)
+        status = rng.choice(
+            ["received", "dispatched", "in_progress", "closed", "evaluated", "refused", "merged"]
+        )
+        closed_at = (
+            received + dt.timedelta(hours=rng.randint(1, 200)) if status in ("closed", "evaluated") else None
+        )
+        case = Case.objects.create(
+            number=f"BULK{i:06d}",
+            channel=rng.choice(["hotline", "app", "grid"]),
+            status=status,
+            text="x",
+            region=village,
+            township=town,
+            category=rng.choice(cats + [None]),
+            received_at=received,
+            closed_at=closed_at,
+            satisfaction=rng.choice(["", "", "satisfied", "unsatisfied", "basic"]),
+        )
+        if status in ("dispatched", "in_progress", "closed", "evaluated"):
+            started = received + dt.timedelta(hours=1)
+            a = Assignment.objects.create(
+                case=case,
+                handler=rng.choice(handlers),
+                role="primary",
+                status="done" if closed_at else rng.choice(["pending", "accepted", "reported"]),
+                clock_unit="natural_hours",
+                sla_hours=72,
+                started_at=started,
+                warn_at=started,
+                deadline=started + dt.timedelta(hours=rng.randint(-100, 200)),
+                county_at=started,
+                accepted_at=started if rng.random() < 0.8 else None,
+                reported_at=started + dt.timedelta(hours=3) if closed_at else None,
+                on_time=rng.choice([True, False, None]),
+            )
+            if rng.random() < 0.2:
+                ClockPause.objects.create(assignment=a, started_at=started, reason="缓办")
+
+
+def check(loop, user, f: CockpitFilter, now, **scope):
+    got = panels.kpis(user=user, f=f, now=now)
+    want = reference_kpis(f.start, f.end, now, **scope)
+    assert {k: got[k] for k in KEYS} == want, (f, scope)
+    cases = [c for c in cases_in(f.start, f.end, **scope) if c.status not in ("refused", "merged")]
+    shares = {r["code"]: r["count"] for r in panels.category_shares(user=user, f=f)["rows"]}
+    assert shares == dict(Counter(c.category.code if c.category else "" for c in cases))
+    monthly = panels.intake_monthly(user=user, f=f)
+    by_month = Counter(local(c.received_at).strftime("%Y-%m") for c in cases)
+    assert dict(zip(monthly["months"], monthly["totals"], strict=True)) == {
+        m: by_month.get(m, 0) for m in monthly["months"]
+    }
+    daily = panels.intake_daily(user=user, f=f)
+    by_day = Counter(local(c.received_at).isoformat() for c in cases)
+    assert dict(zip(daily["days"], daily["totals"], strict=True)) == {
+        d: by_day.get(d, 0) for d in daily["days"]
+    }
+    towns = {r["code"]: r["intake"] for r in panels.township_ranking(user=user, f=f, now=now)["rows"]}
+    assert {k: v for k, v in towns.items() if v} == dict(
+        Counter(c.township.code for c in cases if c.township_id)
+    )
+
+
+def rollups_equal_rebuild():
+    """The trigger-maintained tables equal a rebuild from raw rows (zero rows aside)."""
+    models = (CaseDay, CaseMonth, GridDay, HandlerDay, HandlerMonth)
+
+    def snapshot():
+        out = {}
+        for model in models:
+            fields = [f.name for f in model._meta.fields if f.name != "id"]
+            keys = {"day", "month", "township_id", "category_id", "channel", "grid_id", "handler_id"}
+            measures = [n for n in fields if n not in keys]
+            out[model.__name__] = sorted(
+                tuple(r.values()) for r in model.objects.values(*fields) if any(r[m] for m in measures)
+            )
+        return out
+
+    before = snapshot()
+    rollups_rebuild()
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("days", [30, 400, 730])
+def test_panels_equal_raw_rows_over_bulk_history(loop, days):
+    bulk_history(loop)
+    now = timezone.now()
+    today = now.astimezone(SH).date()
+    f = CockpitFilter(start=today - dt.timedelta(days=days - 1), end=today)
+    check(loop, loop.dispatcher, f, now)
+    town = loop.county.town_a
+    check(
+        loop,
+        loop.dispatcher,
+        CockpitFilter(start=f.start, end=f.end, region_code=town.code),
+        now,
+        township_id=town.pk,
+    )
+    v = loop.county.village_a2
+    check(
+        loop,
+        loop.dispatcher,
+        CockpitFilter(start=f.start, end=f.end, region_code=v.code),
+        now,
+        village_id=v.pk,
+    )
+    group = Category.objects.get(code="0102").group
+    ids = set(Category.objects.filter(group=group).values_list("pk", flat=True))
+    check(
+        loop,
+        loop.dispatcher,
+        CockpitFilter(start=f.start, end=f.end, category_code=f"g:{group}", channel="app"),
+        now,
+        category_ids=ids,
+        channel="app",
+    )
+    rollups_equal_rebuild()
+
+
+def test_rollups_follow_every_write(loop):
+    bulk_history(loop, n=80)
+    now = timezone.now()
+    today = now.astimezone(SH).date()
+    f = CockpitFilter(start=today - dt.timedelta(days=800), end=today)
+    # through the services: a closed, rated case; a returned one; a refusal; an unsatisfied rating reopens
+    done = svc.case_verify(
+        actor=loop.gridworker, case=to_reported(loop, intake(loop, actor=loop.resident)), passed=True
+    )
+    svc.case_rate(actor=loop.resident, case=done, satisfaction="satisfied")
+    returned = svc.case_dispatch(
+        actor=loop.dispatcher,
+        case=svc.case_register(actor=loop.dispatcher, case=intake(loop)),
+        primary=loop.county.dept,
+    )
+    svc.assignment_return(actor=loop.urban_handler, assignment=returned.assignments.get(), reason="错派")
+    svc.case_refuse(actor=loop.dispatcher, case=intake(loop, text="咨询天气"), reason="非政府职责")
+    check(loop, loop.dispatcher, f, timezone.now())
+    reopened = svc.case_verify(
+        actor=loop.gridworker, case=to_reported(loop, intake(loop, actor=loop.resident)), passed=True
+    )
+    svc.case_rate(actor=loop.resident, case=reopened, satisfaction="unsatisfied")
+    assert Case.objects.get(pk=reopened.pk).reopen_count == 1
+    check(loop, loop.dispatcher, f, timezone.now())
+    # raw updates (admin, scripts): recategorise, move township, close, re-rate, delete
+    some = Case.objects.filter(number__startswith="BULK").order_by("id")
+    cat = Category.objects.get(code="0201")
+    Case.objects.filter(pk__in=list(some.values_list("pk", flat=True)[:10])).update(
+        category=cat, channel="app"
+    )
+    Case.objects.filter(pk__in=list(some.values_list("pk", flat=True)[10:20])).update(
+        township=loop.county.town_b
+    )
+    Case.objects.filter(pk__in=list(some.values_list("pk", flat=True)[20:30])).update(
+        status="closed", closed_at=timezone.now()
+    )
+    Case.objects.filter(pk__in=list(some.values_list("pk", flat=True)[30:40])).update(
+        satisfaction="very_satisfied"
+    )
+    Assignment.objects.filter(pk__in=list(Assignment.objects.values_list("pk", flat=True)[:5])).update(
+        deadline=timezone.now() - dt.timedelta(days=3), on_time=True, status="reported"
+    )
+    ClockPause.objects.filter(pk__in=list(ClockPause.objects.values_list("pk", flat=True)[:3])).delete()
+    Case.objects.filter(pk__in=list(some.values_list("pk", flat=True)[40:45])).delete()
+    check(loop, loop.dispatcher, f, timezone.now())
+    rollups_equal_rebuild()
+
+
+def test_bulk_load_suspends_and_rebuilds(loop):
+    from shanzhi.cockpit.rollups import bulk_load
+
+    with bulk_load():
+        bulk_history(loop, n=60)
+        assert not CaseDay.objects.exclude(intake=0).exists()
+    now = timezone.now()
+    today = now.astimezone(SH).date()
+    check(loop, loop.dispatcher, CockpitFilter(start=today - dt.timedelta(days=720), end=today), now)
+
+
+def test_township_leader_sees_own_township_only(loop):
+    from shanzhi.conftest import make_user
+    from shanzhi.core.errors import NotFound
+
+    bulk_history(loop, n=120)
+    leader = make_user(username="leader-a", region=loop.county.town_a, roles=["leader"])
+    now = timezone.now()
+    today = now.astimezone(SH).date()
+    f = CockpitFilter(start=today - dt.timedelta(days=720), end=today)
+    check(loop, leader, f, now, township_id=loop.county.town_a.pk)
+    with pytest.raises(NotFound):
+        panels.kpis(
+            user=leader,
+            f=CockpitFilter(start=f.start, end=f.end, region_code=loop.county.town_b.code),
+            now=now,
+        )
+
+
+def test_every_panel_answers(loop):
+    bulk_history(loop, n=150)
+    now = timezone.now()
+    today = now.astimezone(SH).date()
+    f = CockpitFilter(start=today - dt.timedelta(days=365), end=today)
+    for name in panels.PANELS:
+        data = panels.panel_call(name, user=loop.dispatcher, f=f, now=now)
+        assert isinstance(data, dict)
+    seed = panels.seed_focus(user=loop.dispatcher, f=f)
+    assert sum(seed["totals"]) == panels.kpis(user=loop.dispatcher, f=f, now=now)["intake"]
+    season = panels.seasonal(user=loop.dispatcher, f=f)
+    year_cases = [
+        c
+        for c in cases_in(dt.date(today.year, 1, 1), dt.date(today.year, 12, 31))
+        if c.status not in ("refused", "merged")
+    ]
+    assert sum(season["this_year"]) == len(year_cases)
