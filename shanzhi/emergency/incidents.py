@@ -305,7 +305,7 @@ def _duration_text(delta: dt.timedelta) -> str:
     return (f"{days} 天 " if days else "") + f"{hours} 小时 {mins} 分"
 
 
-def incident_summary(*, incident: Incident, now: dt.datetime) -> dict[str, Any]:
+def incident_summary(*, incident: Incident, now: dt.datetime, closing: bool = False) -> dict[str, Any]:
     """Counts per grid and in total, as they stand at `now` (frozen into the incident at close)."""
     board = incident_board(incident=incident, now=now)
     grids = []
@@ -321,7 +321,8 @@ def incident_summary(*, incident: Incident, now: dt.datetime) -> dict[str, Any]:
                 "village": t.grid.village.name,
                 "township": t.grid.village.parent.name if t.grid.village.parent else "",
                 "state": row.state,
-                "status": t.status,
+                # At close every unfinished task is closed; the state says how far it had got.
+                "status": TaskStatus.CLOSED if t.is_open and closing else t.status,
                 "households": row.households,
                 "households_reached": t.households_reached,
                 "people_need_help": t.people_need_help,
@@ -377,7 +378,7 @@ def incident_close(*, actor: Any, incident: Incident, reason: str) -> Incident:
         raise ServiceError("incident_invalid", "请填写恢复常态的说明(不超过 255 字)", status=422)
     now = timezone.now()
     # Summarise first: which tasks were late or unfinished is what the report is for.
-    summary = incident_summary(incident=incident, now=now)
+    summary = incident_summary(incident=incident, now=now, closing=True)
     grid_tasks_close(
         actor=actor, tasks=GridTask.objects.filter(incident=incident), reason=f"恢复常态:{reason.strip()}"
     )
