@@ -125,3 +125,6 @@ def load_demo(*, stdout: TextIO) -> None:
                 f"{GridWorker.objects.count()} 名网格员任职,不再导入\n"
             )
         _top_up(county, stdout)
+        from shanzhi.grid.demo_households import load_demo as load_households  # it borrows names from here
+
+        load_households(stdout=stdout)
