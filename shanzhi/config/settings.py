@@ -75,6 +75,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "shanzhi.web.context.navigation",
+                "shanzhi.web.elder.elder_mode",
             ],
         },
     },
