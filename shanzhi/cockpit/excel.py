@@ -89,6 +89,21 @@ LABELS: dict[str, str] = {
     "current": "本期",
     "previous": "同期",
     "rank": "名次",
+    "totals": "合计",
+    "counts": "件数",
+    "shares": "占比",
+    "change": "同比变化",
+    "suspended": "缓办数",
+    "disposed": "处置数",
+    "applications_rated": "办件评价数",
+    "applications_satisfied": "办件满意数",
+    "unlocated": "未落到网格",
+    "place_kind": "地点类型",
+    "max_in_30_days": "30天内最多件数",
+    "in_range": "期间件数",
+    "window_days": "统计窗口(天)",
+    "threshold": "重复阈值(件)",
+    "metric": "着色指标",
 }
 
 RATE_FORMAT = "0.0%"
@@ -233,27 +248,34 @@ def rows_sheet(title: str, rows: Sequence[Mapping[str, Any]]) -> Sheet:
     )
 
 
-def series_sheet(title: str, axis_key: str, data: Mapping[str, Any]) -> Sheet:
-    """{"days": [...], "series": [{"group"|"name", "values": [...]}, ...]} → one row per day."""
+# The parallel lists a series may carry, and how each becomes a column beside the series' name.
+SERIES_PARTS = (("values", "", "auto"), ("counts", "件数", "auto"), ("shares", "占比", "rate"))
+
+
+def axis_sheet(title: str, axis_key: str, data: Mapping[str, Any]) -> Sheet:
+    """A day/month axis with its parallel lists (totals, this_year, …) and the series'
+    values/counts/shares → one row per point."""
     axis = list(data.get(axis_key) or [])
-    series = [s for s in data.get("series") or [] if isinstance(s, Mapping)]
-    names = [str(s.get("group") or s.get("name") or s.get("key") or "") for s in series]
-    kinds_of = [kind_of(str(s.get("kind") or "")) if s.get("kind") else "auto" for s in series]
-    rows = []
-    for i, point in enumerate(axis):
-        values = [
-            (s.get("values") or [None] * len(axis))[i] if i < len(s.get("values") or []) else None
-            for s in series
-        ]
-        total = sum(
-            v for v, k in zip(values, kinds_of, strict=True) if isinstance(v, (int, float)) and k != "rate"
-        )
-        rows.append([point, *values, total])
+    n = len(axis)
+    columns: list[tuple[str, str, list[Any]]] = []
+    for key, value in data.items():
+        if key == axis_key or not isinstance(value, list) or len(value) != n:
+            continue
+        if all(not isinstance(v, (Mapping, list)) for v in value):
+            columns.append((label(key), kind_of(key), value))
+    for s in data.get("series") or []:
+        if not isinstance(s, Mapping):
+            continue
+        name = str(s.get("group") or s.get("name") or s.get("code") or "")
+        for part, suffix, kind in SERIES_PARTS:
+            values = s.get(part)
+            if isinstance(values, list) and len(values) == n:
+                columns.append((name + suffix, kind, values))
     return Sheet(
         title=title,
-        headers=[label(axis_key), *names, "合计"],
-        kinds=["auto", *kinds_of, "auto"],
-        rows=rows,
+        headers=[label(axis_key), *[c[0] for c in columns]],
+        kinds=["auto", *[c[1] for c in columns]],
+        rows=[[axis[i], *[c[2][i] for c in columns]] for i in range(n)],
     )
 
 
@@ -279,11 +301,11 @@ def panel_sheets(title: str, data: Mapping[str, Any]) -> list[Sheet]:
     """Every panel's dict as sheets: a day/month series pivots to one row per point, each list of
     row dicts becomes a table, and the panel's single figures a two-column sheet."""
     sheets: list[Sheet] = []
-    for axis_key in ("days", "months"):
-        if isinstance(data.get(axis_key), list) and isinstance(data.get("series"), list):
-            sheets.append(series_sheet(title, axis_key, data))
+    axis_keys = [k for k in ("days", "months") if isinstance(data.get(k), list)]
+    for axis_key in axis_keys:
+        sheets.append(axis_sheet(title, axis_key, data))
     for key, value in data.items():
-        if key == "series" and sheets:
+        if key == "series" and axis_keys:
             continue
         if _is_rows(value):
             sheets.append(rows_sheet(title if not sheets else f"{title}-{label(key)}", value))
@@ -310,9 +332,10 @@ def panel_sheets(title: str, data: Mapping[str, Any]) -> list[Sheet]:
 
 
 def limited(
-    qs: QuerySet[Any], columns: Sequence[tuple[str, str, str]], limit: int = LIST_LIMIT
+    qs: QuerySet[Any], columns: Sequence[tuple[str, str, str]], limit: int | None = None
 ) -> tuple[int, Iterator[list[Any]]]:
     """(total, rows) for a list export: rows read in chunks, at most `limit` of them."""
+    limit = LIST_LIMIT if limit is None else limit
     total = qs.count()
     fields = [c[0] for c in columns]
 
@@ -323,7 +346,8 @@ def limited(
     return total, rows()
 
 
-def truncation_note(total: int, limit: int = LIST_LIMIT) -> str:
+def truncation_note(total: int, limit: int | None = None) -> str:
+    limit = LIST_LIMIT if limit is None else limit
     if total <= limit:
         return f"共 {total} 条。"
     return (

@@ -121,7 +121,7 @@ def month_figures(
         commentary.Repeat(
             place=text(r, "place_name", "place", "grid_name", "grid", "village_name", "village"),
             category=text(r, "category_name", "category"),
-            count=num(r, "count", "max_count", "cases"),
+            count=num(r, "max_in_30_days", "count"),
         )
         for r in rows(current.get("repeat_complaints", {}))
     ]
@@ -176,9 +176,26 @@ def month_panels(*, user: Any, f: CockpitFilter) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {"kpis": panels.kpis(user=user, f=f, now=now)}
     for name in ("category_shares", "township_ranking", "repeat_complaints", "intake_daily"):
         out[name] = _call(name, user=user, f=f, now=now)
-    out["hotspots"] = panels.hotspots(user=user, f=f, now=now)
+    out["hotspots"] = _with_places(panels.hotspots(user=user, f=f, now=now))
     out["handler_ranking"] = panels.handler_ranking(user=user, f=f, now=now)
     return out
+
+
+def _with_places(hot: dict[str, Any]) -> dict[str, Any]:
+    """Grid rows with their village and township names, for a reader who does not know grids."""
+    from shanzhi.grid.models import Grid
+
+    codes = [g.get("code") for g in rows(hot, "grids")]
+    places = {
+        g.code: (g.village.parent.name if g.village.parent else "", g.village.name)
+        for g in Grid.objects.filter(code__in=codes).select_related("village__parent")
+    }
+    for g in hot.get("grids") or []:
+        if isinstance(g, dict):
+            township, village = places.get(str(g.get("code")), ("", ""))
+            g.setdefault("township", township)
+            g.setdefault("village", village)
+    return hot
 
 
 def _call(name: str, *, user: Any, f: CockpitFilter, now: dt.datetime) -> dict[str, Any]:

@@ -14,12 +14,21 @@ from django.urls import reverse
 from django.utils import timezone
 
 from shanzhi.cases.catalogue import category_sync
-from shanzhi.cases.models import Case, CaseStatus, Category, Channel
+from shanzhi.cases.models import (
+    Assignment,
+    AssignmentRole,
+    AssignmentStatus,
+    Case,
+    CaseStatus,
+    Category,
+    Channel,
+    ClockUnit,
+)
 from shanzhi.cockpit import panels
 from shanzhi.cockpit.filters import filter_parse
 from shanzhi.conftest import County, make_user
 from shanzhi.core.catalogue import handler_types
-from shanzhi.core.models import Region
+from shanzhi.core.models import Handler, Region
 from shanzhi.core.services import handler_type_upsert
 from shanzhi.grid.models import Grid
 
@@ -72,8 +81,9 @@ def make_case(
     closed: dt.datetime | None = None,
     satisfaction: str = "",
     channel: str = Channel.HOTLINE,
+    handler: Handler | None = None,
 ) -> Case:
-    return Case.objects.create(
+    case = Case.objects.create(
         number=f"SZT{next(_numbers):08d}",
         channel=channel,
         status=status,
@@ -90,6 +100,22 @@ def make_case(
         satisfaction=satisfaction,
         rated_at=closed if satisfaction else None,
     )
+    if handler is not None and deadline is not None:
+        # The primary assignment whose clock the overdue / due-today tiles count.
+        Assignment.objects.create(
+            case=case,
+            handler=handler,
+            role=AssignmentRole.PRIMARY,
+            status=AssignmentStatus.ACCEPTED,
+            clock_unit=ClockUnit.NATURAL_HOURS,
+            sla_hours=24,
+            started_at=received,
+            accepted_at=received,
+            warn_at=deadline - dt.timedelta(hours=4),
+            deadline=deadline,
+            county_at=deadline + dt.timedelta(hours=24),
+        )
+    return case
 
 
 def local(day: dt.date, hour: int = 10) -> dt.datetime:
@@ -117,13 +143,15 @@ def build(county: County) -> Data:
             category="0101",
             received=local(today - dt.timedelta(days=3)),
             deadline=now - dt.timedelta(hours=5),
+            handler=county.dept,
         ),
         make_case(
             village=a,
             grid=grid_a,
             category="0401",
             received=local(today - dt.timedelta(days=2)),
-            deadline=now + dt.timedelta(minutes=1),
+            deadline=max(now + dt.timedelta(minutes=1), min(now + dt.timedelta(hours=3), local(today, 23))),
+            handler=county.town_a_gov,
         ),
         make_case(
             village=county.village_a2,
@@ -144,6 +172,7 @@ def build(county: County) -> Data:
             category="0402",
             received=local(today - dt.timedelta(days=6)),
             deadline=now - dt.timedelta(days=1),
+            handler=county.town_b_gov,
         ),
     ]
     return Data(
@@ -328,3 +357,17 @@ def test_tiles_partial_for_the_minutely_refresh(client, data):
     assert response.status_code == 200
     html = response.content.decode()
     assert 'class="tiles"' in html and "<html" not in html
+
+
+def test_tiles_show_the_known_figures(client, data):
+    """Four cases in township A (one overdue, one due today), two in B (one overdue)."""
+    client.force_login(data.leader)
+    html = client.get(reverse("cockpit:home")).content.decode()
+    assert tile_number(html, "intake") == "6" and tile_number(html, "overdue") == "2"
+    assert tile_number(html, "today_intake") == "1"
+    client.force_login(data.leader_a)
+    html = client.get(reverse("cockpit:home")).content.decode()
+    assert tile_number(html, "intake") == "4" and tile_number(html, "overdue") == "1"
+    assert tile_number(html, "due_today") == "1"
+    drill = client.get(reverse("cockpit:drill", args=["overdue"])).content.decode()
+    assert data.cases_a[1].number in drill and data.cases_b[1].number not in drill

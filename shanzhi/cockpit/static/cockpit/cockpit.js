@@ -118,7 +118,7 @@
         tooltip: { trigger: "axis", confine: true },
         legend: { top: 0 },
         grid: { left: 40, right: 12, top: 36, bottom: 30 },
-        xAxis: { type: "category", data: months },
+        xAxis: { type: "category", data: months.map(function (m) { return typeof m === "number" ? m + "月" : m; }) },
         yAxis: { type: "value", name: "件" },
         series: [
           { name: year ? year + "年" : "今年", type: "line", smooth: true, data: data.this_year || [] },
