@@ -93,6 +93,7 @@ def register_routers() -> None:
     api.add_router("/ratings", ratings_router)
     api.add_router("/notify", notify_router)
     api.add_router("/emergency", emergency_router)
+    api.add_router("/cockpit", __import__("shanzhi.cockpit.api", fromlist=["router"]).router)
     api.add_router("", onewindow_router)
     api.add_router("", case_work_router)
 
