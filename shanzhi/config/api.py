@@ -94,6 +94,7 @@ def register_routers() -> None:
     api.add_router("/notify", notify_router)
     api.add_router("/emergency", emergency_router)
     api.add_router("/cockpit", __import__("shanzhi.cockpit.api", fromlist=["router"]).router)
+    api.add_router("/warnings", __import__("shanzhi.emergency.api_warnings", fromlist=["router"]).router)
     api.add_router("", onewindow_router)
     api.add_router("", case_work_router)
 
