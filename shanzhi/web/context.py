@@ -14,6 +14,7 @@ NAV_ITEMS: list[tuple[str, str, frozenset[str]]] = [
     ("web:home", "工作台", frozenset()),
     ("cockpit:home", "驾驶舱", frozenset({"leader", "supervisor", "dispatcher", "admin"})),
     ("emergency:list", "应急指挥", frozenset({"leader", "admin", "supervisor", "dispatcher"})),
+    ("emergency:warnings", "预警", frozenset({"leader", "admin", "supervisor", "dispatcher"})),
     ("onewindow:catalog", "办事指南", frozenset({"resident", "clerk", "operator", "approver"})),
     ("onewindow:window", "窗口受理", frozenset({"clerk"})),
     ("onewindow:back_office", "后台审批", frozenset({"approver"})),
