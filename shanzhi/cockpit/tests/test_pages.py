@@ -318,7 +318,9 @@ def test_drill_lists_match_the_tiles(client, data, tile):
     kpis = kpis_for(data.leader)
     response = client.get(reverse("cockpit:drill", args=[tile]))
     assert response.status_code == 200
-    count = int(re.search(r'id="drill-count">(\d+)<', response.content.decode()).group(1))
+    found = re.search(r'id="drill-count">(\d+)<', response.content.decode())
+    assert found is not None
+    count = int(found.group(1))
     if tile in kpis:
         assert count == kpis[tile]
     # Each row links to the case page.
