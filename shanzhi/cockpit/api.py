@@ -21,7 +21,7 @@ ROLES = frozenset({"leader", "supervisor", "dispatcher", "admin", "auditor"})
 def _filter(request: HttpRequest) -> CockpitFilter:
     if not has_role(user=request.user, roles=ROLES):
         raise PermissionDenied("只有领导、督查、调度、审计人员和管理员可以查看驾驶舱")
-    params = {k: v for k, v in request.GET.items()}
+    params = {k: str(v) for k, v in request.GET.items()}
     return filter_parse(user=request.user, params=params, today=timezone.localdate())
 
 

@@ -157,7 +157,7 @@ def category_shares(*, user: Any, f: CockpitFilter) -> dict[str, Any]:
     cats = _categories()
     rows = case_sums(s, f.start, f.end, ("category_id",))
     total = sum(m["intake"] for m in rows.values())
-    out = []
+    out: list[dict[str, Any]] = []
     for (category_id,), m in rows.items():
         if m["intake"] == 0:
             continue
@@ -319,10 +319,10 @@ def repeat_complaints(*, user: Any, f: CockpitFilter) -> dict[str, Any]:
     for (grid_id, region_id, category_id, day), m in rows.items():
         if not m["intake"] or not category_id:
             continue
-        place = ("grid", grid_id) if grid_id else ("village", region_id)
-        if not place[1]:
+        spot = ("grid", grid_id) if grid_id else ("village", region_id)
+        if not spot[1]:
             continue
-        counts = per[(place[0], place[1], category_id)]
+        counts = per[(spot[0], spot[1], category_id)]
         counts[day] = counts.get(day, 0) + m["intake"]
     found = []
     for (kind, place_id, category_id), counts in per.items():
@@ -339,7 +339,7 @@ def repeat_complaints(*, user: Any, f: CockpitFilter) -> dict[str, Any]:
     cats = _categories()
     grids = {g.pk: g for g in Grid.objects.filter(pk__in=[p for k, p, *_ in found if k == "grid"])}
     villages = {r.pk: r for r in Region.objects.filter(pk__in=[p for k, p, *_ in found if k == "village"])}
-    out = []
+    out: list[dict[str, Any]] = []
     for kind, place_id, category_id, best, best_end, in_range in found:
         place = grids.get(place_id) if kind == "grid" else villages.get(place_id)
         cat = cats.get(category_id)
