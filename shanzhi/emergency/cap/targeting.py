@@ -14,6 +14,10 @@ from shanzhi.core.selectors import region_county
 from shanzhi.emergency.cap.model import Alert, CapArea
 from shanzhi.grid.areas import Area, Circle, Polygonal, polygon_from_coords
 
+# Geocode names this platform writes into the alerts it issues: a division code, a grid code.
+REGION_VALUE_NAME = "GB/T 2260"
+GRID_VALUE_NAME = "SHANZHI-GRID"
+
 # Significant digits of a division code by level: province, prefecture, county, township.
 _LEVEL_DIGITS = (2, 4, 6, 9)
 
@@ -49,6 +53,7 @@ def alert_area(alert: Alert) -> Area:
     polygons: list[Polygonal] = []
     circles: list[Circle] = []
     codes: list[str] = []
+    grid_codes: list[str] = []
     for area in alert.areas:
         polygons.extend(_polygons(area))
         circles.extend(
@@ -57,7 +62,8 @@ def alert_area(alert: Alert) -> Area:
             if c.radius_km > 0
         )
         codes.extend(area.division_codes())
-    if not (polygons or circles or codes):
+        grid_codes.extend(g.value.strip() for g in area.geocodes if g.value_name == GRID_VALUE_NAME)
+    if not (polygons or circles or codes or grid_codes):
         described = "、".join(a.description for a in alert.areas if a.description)[:200]
         raise ServiceError(
             "area_missing",
@@ -66,11 +72,16 @@ def alert_area(alert: Alert) -> Area:
             status=422,
         )
     known = region_codes_known(codes)
-    if not (polygons or circles) and not known:
+    if not (polygons or circles or grid_codes) and not known:
         raise ServiceError(
             "area_outside_county",
             "预警的行政区划代码都不属于本县,该预警不在本县范围内",
             details={"codes": codes[:50]},
             status=422,
         )
-    return Area(polygons=tuple(polygons), circles=tuple(circles), region_codes=known)
+    return Area(
+        polygons=tuple(polygons),
+        circles=tuple(circles),
+        region_codes=known,
+        grid_codes=tuple(dict.fromkeys(grid_codes)),
+    )
