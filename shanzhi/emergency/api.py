@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from pydantic import Field
 
 from shanzhi.core.errors import PermissionDenied
@@ -187,7 +187,7 @@ def incidents(request: HttpRequest, status: Literal["", "active", "closed"] = ""
 @router.post(
     "/incidents", response={201: IncidentDetailOut}, url_name="emergency_declare", summary="启动应急事件"
 )
-def declare(request: HttpRequest, payload: DeclareIn) -> tuple[int, dict[str, Any]]:
+def declare(request: HttpRequest, payload: DeclareIn) -> Status[IncidentDetailOut]:
     data: dict[str, Any] = {
         "targets": [f"g:{c}" for c in payload.grid_codes] + [f"r:{c}" for c in payload.region_codes],
         "polygon": payload.polygon if payload.polygon is not None else "",
@@ -208,7 +208,7 @@ def declare(request: HttpRequest, payload: DeclareIn) -> tuple[int, dict[str, An
         note=payload.note,
         area_kind=payload.area_kind,
     )
-    return 201, _detail(incident)
+    return Status(201, _detail(incident))
 
 
 @router.get(
