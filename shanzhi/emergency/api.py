@@ -208,7 +208,7 @@ def declare(request: HttpRequest, payload: DeclareIn) -> Status[IncidentDetailOu
         note=payload.note,
         area_kind=payload.area_kind,
     )
-    return Status(201, _detail(incident))
+    return Status(201, IncidentDetailOut(**_detail(incident)))
 
 
 @router.get(
