@@ -17,6 +17,7 @@ from typing import Any, TypeAlias
 import numpy as np
 import numpy.typing as npt
 import shapely
+from django.db import connections
 from django.db.models import Q, QuerySet
 
 from shanzhi.core.errors import ServiceError
@@ -431,10 +432,18 @@ def _grid_ids_geometric(index: GridIndex, area: Area, root_path: str) -> set[int
 
 
 def _candidates(qs: QuerySet[Household], bbox: tuple[float, float, float, float]) -> tuple[Any, Any, Any]:
+    """(id, lon, lat) arrays of the households in the bounding box: the database filters, a plain
+    cursor fetches (no model or ordering overhead on ~100k rows)."""
     minx, miny, maxx, maxy = bbox
-    rows = list(
-        qs.filter(lon__gte=minx, lon__lte=maxx, lat__gte=miny, lat__lte=maxy).values_list("id", "lon", "lat")
+    query = (
+        qs.filter(lon__gte=minx, lon__lte=maxx, lat__gte=miny, lat__lte=maxy)
+        .order_by()
+        .values_list("id", "lon", "lat")
     )
+    sql, params = query.query.sql_with_params()
+    with connections[query.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
     if not rows:
         empty = np.empty(0)
         return empty.astype(np.int64), empty, empty
