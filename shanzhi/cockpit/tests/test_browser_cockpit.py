@@ -62,7 +62,7 @@ def test_leader_opens_the_cockpit_filters_and_exports(live_server, county):
             page.locator(".panel-category_shares a.export").click()
         download = info.value
         assert download.suggested_filename.startswith("category_shares-")
-        wb = load_workbook(BytesIO(open(download.path(), "rb").read()))
+        wb = load_workbook(BytesIO(download.path().read_bytes()))
         cells = [c for row in wb.worksheets[0].iter_rows(values_only=True) for c in row if c is not None]
         assert "诉求类别占比" in cells and "区域" in cells
         assert any(isinstance(c, str) and "青石镇" in c for c in cells)
