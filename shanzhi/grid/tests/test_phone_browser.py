@@ -4,6 +4,7 @@ problem while offline, comes back online and the case exists exactly once; and r
 from __future__ import annotations
 
 import io
+from typing import TYPE_CHECKING
 
 import pytest
 from PIL import Image
@@ -15,9 +16,12 @@ from shanzhi.grid.models import HouseholdVisit, PatrolCheckin
 from shanzhi.grid.tests.phone_setup import Phone, phone_fixture  # noqa: F401
 from shanzhi.web.tests.browser import chromium
 
+if TYPE_CHECKING:
+    from playwright.sync_api import FilePayload, ViewportSize
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PHONE = {"width": 360, "height": 740}
+PHONE: ViewportSize = {"width": 360, "height": 740}
 
 
 def png_bytes() -> bytes:
@@ -67,9 +71,8 @@ def test_checkin_offline_report_and_visit(live_server, phone: Phone) -> None:
         context.set_offline(True)
         page.get_by_text("道路与井盖", exact=True).click()
         page.get_by_label("描述(可选)").fill("桥头井盖缺失,有人踩空风险")
-        page.locator("#photos-report").set_input_files(
-            files=[{"name": "well.png", "mimeType": "image/png", "buffer": png_bytes()}]
-        )
+        photo: FilePayload = {"name": "well.png", "mimeType": "image/png", "buffer": png_bytes()}
+        page.locator("#photos-report").set_input_files(files=[photo])
         page.get_by_role("button", name="上报").click()
         page.get_by_text("没有网络:已保存在手机上").wait_for()
         badge = page.locator("[data-queue-badge]")

@@ -197,3 +197,43 @@ def test_service_worker_is_served_for_the_phone_scope(worker) -> None:
     assert response["Service-Worker-Allowed"] == "/grid/m/"
     body = response.content.decode()
     assert '"/grid/m/checkin/"' in body and "grid/phone.js" in body
+
+
+def _case_to_verify(phone: Phone, loop_fixture) -> Case:
+    from shanzhi.cases import services as case_services
+    from shanzhi.grid.phone.services import quick_report_submit
+
+    case = quick_report_submit(
+        actor=phone.worker, client_id=cid(), category_code="0101", lon=119.65, lat=28.42, text="路口垃圾满溢"
+    ).obj
+    case = case_services.case_register_and_dispatch(
+        actor=loop_fixture.dispatcher, case=case, primary=phone.mapped.county.dept, co_handlers=[]
+    )
+    assignment = case.assignments.get()
+    case_services.assignment_accept(actor=loop_fixture.urban_handler, assignment=assignment)
+    assignment.refresh_from_db()
+    case_services.assignment_report(actor=loop_fixture.urban_handler, assignment=assignment, text="已清运")
+    case.refresh_from_db()
+    return case
+
+
+def test_verify_on_site(worker, phone: Phone, request) -> None:
+    case = _case_to_verify(phone, request.getfixturevalue("loop"))
+    assert case.status == "verifying"
+    listing = worker.get("/grid/m/verify/").content.decode()
+    assert case.number in listing and "已清运" in listing
+    refused = worker.post(f"/grid/m/verify/{case.number}/", {"passed": "0", "note": ""}, **JSON)
+    assert refused.status_code == 400 and refused.json()["code"] == "reason_required"
+    missing = worker.post(f"/grid/m/verify/{case.number}/", {}, **JSON)
+    assert missing.status_code == 422
+    done = worker.post(
+        f"/grid/m/verify/{case.number}/",
+        {"passed": "1", "note": "现场已清理", "photos": io.BytesIO(png())},
+        follow=True,
+    )
+    assert f"{case.number} 核查通过,已结案" in done.content.decode()
+    case.refresh_from_db()
+    assert case.status == "closed" and case.attachments.filter(stage="verify").count() == 1
+    # Another township's grid worker cannot see it.
+    worker.force_login(phone.worker_b)
+    assert worker.post(f"/grid/m/verify/{case.number}/", {"passed": "1"}, **JSON).status_code == 404
