@@ -88,6 +88,7 @@ def register_routers() -> None:
     api.add_router("/audit", audit_router)
     api.add_router("/duties", duties_router)
     api.add_router("/grids", grid_router)
+    api.add_router("/grid", __import__("shanzhi.grid.api_households", fromlist=["router"]).router)
     api.add_router("/cases", cases_router)
     api.add_router("/triage", triage_router)
     api.add_router("/ratings", ratings_router)
