@@ -1,6 +1,6 @@
 from django.urls import path
 
-from shanzhi.web import views
+from shanzhi.web import elder, views
 
 app_name = "web"
 
@@ -9,4 +9,5 @@ urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.logout_view, name="logout"),
     path("org/", views.org_tree_view, name="org_tree"),
+    path("elder/", elder.elder_switch, name="elder"),
 ]
