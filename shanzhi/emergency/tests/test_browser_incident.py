@@ -70,3 +70,33 @@ def test_leader_declares_worker_completes_board_shows_done(live_server: Any, wor
         assert leader.evaluate("() => window.__notReloaded") is True
         assert "已完成" in leader.locator(f"tr[data-grid='{world.a1_01.code}']").inner_text()
         assert "2 / 2" in leader.locator("#stat-reached").inner_text()
+
+
+def test_leader_draws_a_polygon_on_the_map(live_server: Any, world: World) -> None:
+    url = live_server.url
+    with chromium() as browser:
+        context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.goto(f"{url}/login/")
+        page.get_by_label("用户名").fill("e-leader")
+        page.get_by_label("密码").fill(PASSWORD)
+        page.get_by_role("button", name="登录").click()
+        page.wait_for_url(f"{url}/")
+        page.goto(f"{url}/emergency/declare/", wait_until="load")
+        page.get_by_label("事件类型").select_option("flood")
+        page.get_by_label("标题").fill("山洪")
+        page.get_by_label("地图绘制范围").check()
+        page.locator("#declare-map canvas").first.wait_for()
+        page.locator("#declare-map").scroll_into_view_if_needed()
+        page.wait_for_timeout(300)  # the map has drawn the grids
+        box = page.locator("#declare-map").bounding_box()
+        assert box is not None
+        for dx, dy in [(0.35, 0.3), (0.65, 0.3), (0.65, 0.7), (0.35, 0.7)]:
+            page.mouse.click(box["x"] + box["width"] * dx, box["y"] + box["height"] * dy)
+        page.get_by_text("已选 4 个顶点").wait_for()
+        page.get_by_role("button", name="启动应急事件并下发任务").click()
+        page.get_by_text("已启动应急事件").wait_for()
+        incident = Incident.objects.get()
+        assert incident.area_kind == "polygon" and incident.grid_count >= 1
+        ring = incident.area["features"][0]["geometry"]["coordinates"][0]
+        assert len(ring) == 5 and ring[0] == ring[-1]
