@@ -32,6 +32,7 @@ NAV_ITEMS: list[tuple[str, str, frozenset[str]]] = [
     ("web:org_tree", "组织架构", frozenset({"admin", "leader", "supervisor", "dispatcher", "auditor"})),
     ("duties:list", "权责清单", frozenset({"admin", "leader", "supervisor", "dispatcher", "handler"})),
     ("grid:map", "网格地图", frozenset({"admin", "leader", "supervisor", "dispatcher", "gridworker"})),
+    ("grid:households", "住户名册", frozenset({"admin", "leader", "supervisor", "dispatcher", "gridworker"})),
     ("audit:status", "审计日志", frozenset({"admin", "auditor"})),
     ("ratings:rectifications", "好差评", frozenset({"supervisor", "leader", "handler", "admin"})),
     ("ratings:reports", "办不成事", frozenset({"supervisor", "admin"})),
