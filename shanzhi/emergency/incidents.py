@@ -376,8 +376,15 @@ def incident_close(*, actor: Any, incident: Incident, reason: str) -> Incident:
         raise ServiceError("incident_closed", "该事件已恢复常态,不能重复关闭", status=409)
     if not isinstance(reason, str) or not reason.strip() or len(reason) > 255:
         raise ServiceError("incident_invalid", "请填写恢复常态的说明(不超过 255 字)", status=422)
+    # Lock every task (in id order, as reports lock one) so no report lands between the
+    # summary and the closing; then summarise: what was late or unfinished is the report.
+    list(
+        GridTask.objects.select_for_update()
+        .filter(incident=incident)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     now = timezone.now()
-    # Summarise first: which tasks were late or unfinished is what the report is for.
     summary = incident_summary(incident=incident, now=now, closing=True)
     grid_tasks_close(
         actor=actor, tasks=GridTask.objects.filter(incident=incident), reason=f"恢复常态:{reason.strip()}"
