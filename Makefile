@@ -9,7 +9,7 @@ PG_URL ?= postgresql://postgres@127.0.0.1:5432/shanzhi
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install assets migrate demo serve lint typecheck pytest pytest-sqlite pytest-postgres browser clean bench
+.PHONY: run test install assets migrate demo serve lint typecheck pytest pytest-sqlite pytest-postgres browser clean bench screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,13 @@ browser: install
 	env -u DATABASE_URL $(BIN)/pytest -m browser
 
 test: lint typecheck pytest-sqlite pytest-postgres browser
+
+# Every demo account's home page at desktop and phone size, normal and elder mode, into
+# var/screenshots/ (git-ignored); a throwaway SQLite database with the demo county (docs/ui.md).
+screenshots: install
+	@if ! command -v chromium >/dev/null || ! fc-list :lang=zh | grep -q .; then \
+	  apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; fi
+	env -u DATABASE_URL $(BIN)/shanzhi screenshots
 
 # Each benchmark sets up its own throwaway database and prints its figures (see bench/README.md).
 bench: install
