@@ -360,3 +360,42 @@ def test_api_permissions(world: World) -> None:
     )
     assert answer.status_code == 404
     assert GridTask.objects.get(pk=task_id).households_reached == 0
+
+
+# --- back office ---------------------------------------------------------------------------------
+
+
+def test_admin_edits_a_checklist_one_item_a_line(world: World) -> None:
+    from shanzhi.audit.models import AuditEntry
+    from shanzhi.emergency.models import IncidentType
+
+    admin_user = world.users["admin"]
+    admin_user.is_staff = True
+    admin_user.save(update_fields=["is_staff"])
+    client = _client(admin_user)
+    typhoon = IncidentType.objects.get(code="typhoon")
+    url = reverse("admin:emergency_incidenttype_change", args=[typhoon.pk])
+    page = client.get(url)
+    assert page.status_code == 200 and typhoon.checklist[1] in page.content.decode()
+    answer = client.post(
+        url,
+        {
+            "name": "台风",
+            "checklist": "上门查看重点关爱户\n\n转移危房人员\n转移危房人员\n",
+            "task_hours": "3",
+            "clock": "natural_hours",
+            "notify_text": "",
+            "active": "on",
+        },
+    )
+    assert answer.status_code == 302
+    typhoon.refresh_from_db()
+    assert typhoon.checklist == ["上门查看重点关爱户", "转移危房人员"] and typhoon.task_hours == 3
+    assert AuditEntry.objects.filter(action="emergency.type.update", object_id=str(typhoon.pk)).exists()
+    empty = client.post(
+        url, {"name": "台风", "checklist": "  \n", "task_hours": "2", "clock": "natural_hours"}
+    )
+    assert empty.status_code == 200 and "至少要有一项" in empty.content.decode()
+    typhoon.refresh_from_db()
+    assert typhoon.checklist == ["上门查看重点关爱户", "转移危房人员"]
+    assert client.get(reverse("admin:emergency_incidenttype_add")).status_code == 200
