@@ -112,4 +112,6 @@ class GridTaskAdmin(ReadOnlyAdmin):
     list_filter = ["kind", "status"]
     search_fields = ["title", "grid__code", "grid__name"]
     raw_id_fields = ["grid", "incident"]
+
+
 from shanzhi.emergency import admin_warnings  # noqa: E402, F401  (warning feeds and warnings)
