@@ -481,20 +481,22 @@ def area_resolve(*, area: Area, user: Any | None = None, cache: IndexCache | Non
     Grid codes: those grids and their households. With `user`, only their jurisdiction.
     """
     area_check(area=area, cache=cache)
-    root_path = ""
+    root_path = household_path = ""
     if user is not None:
         root = jurisdiction_root(user=user)
         if root is None:
             return Targets()
         root_path = root.path
+        # A county-level user sees the whole tree: no join to regions over ~100k rows.
+        household_path = root_path if root.parent_id is not None else ""
     index = (cache or default_cache).get()
 
     grid_ids = _grid_ids_geometric(index, area, root_path)
     regions = _regions(area)
     named = _grids(area)
     households = Household.objects.filter(active=True)
-    if root_path:
-        households = households.filter(village__path__startswith=root_path)
+    if household_path:
+        households = households.filter(village__path__startswith=household_path)
     household_ids = _household_ids_geometric(households, area) if (area.polygons or area.circles) else set()
 
     if regions:
