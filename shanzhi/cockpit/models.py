@@ -11,12 +11,11 @@ from __future__ import annotations
 from django.db import models
 
 
-class CaseMeasures(models.Model):
+class CaseSums(models.Model):
     """Per case, by the local day it was received (the cohort the 三率 are computed over)."""
 
     township_id = models.BigIntegerField(default=0, db_default=0)
     category_id = models.BigIntegerField(default=0, db_default=0)
-    channel = models.CharField(max_length=16, default="", db_default="")
     intake = models.IntegerField(default=0, db_default=0)  # received, not refused or merged
     closed = models.IntegerField(default=0, db_default=0)  # closed or evaluated
     closed_secs = models.BigIntegerField(
@@ -24,6 +23,13 @@ class CaseMeasures(models.Model):
     )  # Σ (closed_at − received_at) of closed cases
     rated = models.IntegerField(default=0, db_default=0)
     satisfied = models.IntegerField(default=0, db_default=0)
+
+    class Meta:
+        abstract = True
+
+
+class CaseMeasures(CaseSums):
+    channel = models.CharField(max_length=16, default="", db_default="")
 
     class Meta:
         abstract = True
@@ -87,6 +93,78 @@ class GridMonth(models.Model):
 
     def __str__(self) -> str:
         return f"{self.month}"
+
+
+class PlaceMeasures(CaseSums):
+    """Per case by place (township × village × grid) and category: the village and grid filters,
+    the hotspot map under a category filter, and repeat complaints. No channel (a channel filter
+    below a township reads the raw rows)."""
+
+    region_id = models.BigIntegerField(default=0, db_default=0)  # the case's village
+    grid_id = models.BigIntegerField(default=0, db_default=0)
+
+    class Meta:
+        abstract = True
+
+
+class PlaceDay(PlaceMeasures):
+    day = models.DateField()
+    # Σ intake of the same key over the 30 days ending on `day` (repeat complaints), kept by the
+    # triggers under the key's RepeatKey row lock.
+    n30 = models.IntegerField(default=0, db_default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["township_id", "region_id", "grid_id", "category_id", "day"],
+                name="cockpit_placeday_key",
+            )
+        ]
+        indexes = [models.Index(fields=["day"], name="cockpit_placeday_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day}"
+
+
+class PlaceMonth(PlaceMeasures):
+    month = models.DateField()
+    # max n30 over the month's days with intake, and the first day it is reached
+    max30 = models.IntegerField(default=0, db_default=0)
+    max30_day = models.DateField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["township_id", "region_id", "grid_id", "category_id", "month"],
+                name="cockpit_placemonth_key",
+            )
+        ]
+        indexes = [models.Index(fields=["month"], name="cockpit_placemonth_month")]
+
+    def __str__(self) -> str:
+        return f"{self.month}"
+
+
+class RepeatKey(models.Model):
+    """One row per place × category: writers lock it (upsert) before they recount the 30-day
+    windows of that key, so concurrent writers of one key take turns and each recount sees the
+    previous writer's committed rows."""
+
+    township_id = models.BigIntegerField(default=0, db_default=0)
+    region_id = models.BigIntegerField(default=0, db_default=0)
+    grid_id = models.BigIntegerField(default=0, db_default=0)
+    category_id = models.BigIntegerField(default=0, db_default=0)
+    writes = models.BigIntegerField(default=0, db_default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["township_id", "region_id", "grid_id", "category_id"], name="cockpit_repeatkey_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.grid_id or self.region_id}/{self.category_id}"
 
 
 class HandlerMeasures(models.Model):

@@ -17,6 +17,7 @@ from django.db.models import Count, Q
 from shanzhi.cases.kpis import Kpi
 from shanzhi.cases.models import OPEN_STATUSES, Category
 from shanzhi.cockpit.filters import CockpitFilter
+from shanzhi.cockpit.repeats import REPEAT_DAYS, REPEAT_MIN, RepeatRow, repeat_rollup
 from shanzhi.cockpit.sums import (
     SH,
     Scope,
@@ -32,8 +33,6 @@ from shanzhi.onewindow.models_applications import Application
 
 rate = Kpi._rate
 SEED_GROUPS = ("市容环卫", "物业住房", "噪声扰民")  # the seed's 环境卫生 / 物业管理 / 噪音
-REPEAT_DAYS = 30
-REPEAT_MIN = 3
 UNCATEGORISED = "未分类"
 
 
@@ -308,24 +307,16 @@ def township_ranking(*, user: Any, f: CockpitFilter, now: dt.datetime) -> dict[s
     return {"rows": rows}
 
 
-def repeat_complaints(*, user: Any, f: CockpitFilter) -> dict[str, Any]:
-    """Place (grid, else village) × category with >= 3 cases in a 30-day window ending in the range."""
-    from shanzhi.grid.models import Grid
-
-    s = scope_of(user=user, f=f)
+def _repeat_raw(s: Scope, f: CockpitFilter) -> list[RepeatRow]:
+    """Windows counted in Python over raw daily counts (a channel or handler filter)."""
     lead = f.start - dt.timedelta(days=REPEAT_DAYS - 1)
-    rows = case_sums(s, lead, f.end, ("grid_id", "region_id", "category_id", "day"))
-    per: dict[tuple[str, int, int], dict[dt.date, int]] = defaultdict(dict)
-    for (grid_id, region_id, category_id, day), m in rows.items():
-        if not m["intake"] or not category_id:
-            continue
-        spot = ("grid", grid_id) if grid_id else ("village", region_id)
-        if not spot[1]:
-            continue
-        counts = per[(spot[0], spot[1], category_id)]
-        counts[day] = counts.get(day, 0) + m["intake"]
-    found = []
-    for (kind, place_id, category_id), counts in per.items():
+    rows = case_sums(s, lead, f.end, ("township_id", "region_id", "grid_id", "category_id", "day"))
+    per: dict[tuple[int, int, int, int], dict[dt.date, int]] = defaultdict(dict)
+    for (township_id, region_id, grid_id, category_id, day), m in rows.items():
+        if m["intake"]:
+            per[(township_id, region_id, grid_id, category_id)][day] = m["intake"]
+    found: list[RepeatRow] = []
+    for key, counts in per.items():
         best, best_end = 0, None
         for end_day in sorted(d for d in counts if f.start <= d <= f.end):
             window = sum(
@@ -335,13 +326,27 @@ def repeat_complaints(*, user: Any, f: CockpitFilter) -> dict[str, Any]:
                 best, best_end = window, end_day
         if best >= REPEAT_MIN and best_end is not None:
             in_range = sum(n for d, n in counts.items() if f.start <= d <= f.end)
-            found.append((kind, place_id, category_id, best, best_end, in_range))
+            found.append((*key, best, best_end, in_range))
+    return found
+
+
+def repeat_complaints(*, user: Any, f: CockpitFilter) -> dict[str, Any]:
+    """Place (grid, else village) × category with >= 3 cases in a 30-day window ending in the range.
+
+    A place is counted per township × village × grid as the cases carry them (the same thing
+    for cases whose grid lies in their village)."""
+    from shanzhi.grid.models import Grid
+
+    s = scope_of(user=user, f=f)
+    found = _repeat_raw(s, f) if s.channel or s.handler_id is not None else repeat_rollup(s, f)
+    found = [r for r in found if r[3] and (r[2] or r[1])]
     cats = _categories()
-    grids = {g.pk: g for g in Grid.objects.filter(pk__in=[p for k, p, *_ in found if k == "grid"])}
-    villages = {r.pk: r for r in Region.objects.filter(pk__in=[p for k, p, *_ in found if k == "village"])}
+    grids = {g.pk: g for g in Grid.objects.filter(pk__in={r[2] for r in found if r[2]})}
+    villages = {r.pk: r for r in Region.objects.filter(pk__in={r[1] for r in found if not r[2]})}
     out: list[dict[str, Any]] = []
-    for kind, place_id, category_id, best, best_end, in_range in found:
-        place = grids.get(place_id) if kind == "grid" else villages.get(place_id)
+    for _township_id, region_id, grid_id, category_id, best, best_end, in_range in found:
+        kind = "grid" if grid_id else "village"
+        place = grids.get(grid_id) if grid_id else villages.get(region_id)
         cat = cats.get(category_id)
         out.append(
             {
@@ -355,7 +360,7 @@ def repeat_complaints(*, user: Any, f: CockpitFilter) -> dict[str, Any]:
                 "in_range": in_range,
             }
         )
-    out.sort(key=lambda r: (-r["max_in_30_days"], r["place_code"], r["category_code"]))
+    out.sort(key=lambda r: (-r["max_in_30_days"], r["place_code"], r["category_code"], r["window_end"]))
     return {"window_days": REPEAT_DAYS, "threshold": REPEAT_MIN, "rows": out}
 
 

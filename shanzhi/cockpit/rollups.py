@@ -26,7 +26,16 @@ CLOSED = ("closed", "evaluated")
 NOT_RECEIVED = ("refused", "merged")
 SATISFIED = ("very_satisfied", "satisfied", "basic")
 
-CASE_TABLES = ("cockpit_caseday", "cockpit_casemonth", "cockpit_gridday", "cockpit_gridmonth")
+CASE_TABLES = (
+    "cockpit_caseday",
+    "cockpit_casemonth",
+    "cockpit_gridday",
+    "cockpit_gridmonth",
+    "cockpit_placeday",
+    "cockpit_placemonth",
+)
+PLACE_KEYS = ("township_id", "region_id", "grid_id", "category_id")
+REPEAT_DAYS = 30
 HANDLER_TABLES = ("cockpit_handlerday", "cockpit_handlermonth")
 
 
@@ -54,6 +63,29 @@ class Dialect:
             return f"round(extract(epoch from ({b}) - ({a})))::bigint"
         return f"CAST(round((julianday({b}) - julianday({a})) * 86400) AS INTEGER)"
 
+    def plus_days(self, x: str, n: int) -> str:
+        if self.vendor == "postgresql":
+            return f"(({x}) + {n})"
+        return f"date({x}, '{n:+d} days')"
+
+    def month_of_date(self, x: str) -> str:
+        if self.vendor == "postgresql":
+            return f"date_trunc('month', {x})::date"
+        return f"date({x}, 'start of month')"
+
+    def next_month(self, x: str) -> str:
+        if self.vendor == "postgresql":
+            return f"(({x}) + interval '1 month')::date"
+        return f"date({x}, '+1 month')"
+
+    def window_30(self, keys: str) -> str:
+        """Σ intake over the 30 days ending on each row's day, per key (a window function)."""
+        if self.vendor == "postgresql":
+            order = f"day RANGE BETWEEN '{REPEAT_DAYS - 1} days'::interval PRECEDING AND CURRENT ROW"
+        else:
+            order = f"julianday(day) RANGE BETWEEN {REPEAT_DAYS - 1} PRECEDING AND CURRENT ROW"
+        return f"SUM(intake) OVER (PARTITION BY {keys} ORDER BY {order})"
+
     def changed(self, cols: tuple[str, ...]) -> str:
         op = "IS DISTINCT FROM" if self.vendor == "postgresql" else "IS NOT"
         return "(" + " OR ".join(f"OLD.{c} {op} NEW.{c}" for c in cols) + ")"
@@ -72,20 +104,7 @@ def case_contribution(d: Dialect, r: str, grain: str) -> tuple[Cols, Cols]:
     period = "day" if grain.endswith("day") else "month"
     township = f"COALESCE({r}.township_id, 0)"
     intake = _when(f"{r}.status NOT IN {_in(NOT_RECEIVED)}")
-    if grain.startswith("grid"):
-        keys = [
-            (period, when(f"{r}.received_at")),
-            ("grid_id", f"COALESCE({r}.grid_id, 0)"),
-            ("township_id", township),
-        ]
-        return keys, [("intake", intake)]
     closed = f"{r}.status IN {_in(CLOSED)}"
-    keys = [
-        (period, when(f"{r}.received_at")),
-        ("township_id", township),
-        ("category_id", f"COALESCE({r}.category_id, 0)"),
-        ("channel", f"{r}.channel"),
-    ]
     measures = [
         ("intake", intake),
         ("closed", _when(closed)),
@@ -97,7 +116,27 @@ def case_contribution(d: Dialect, r: str, grain: str) -> tuple[Cols, Cols]:
         ("rated", _when(f"{r}.satisfaction <> ''")),
         ("satisfied", _when(f"{r}.satisfaction IN {_in(SATISFIED)}")),
     ]
+    if grain.startswith("place"):
+        return [(period, when(f"{r}.received_at")), *place_key(r)], measures
+    if grain.startswith("grid"):
+        keys = [
+            (period, when(f"{r}.received_at")),
+            ("grid_id", f"COALESCE({r}.grid_id, 0)"),
+            ("township_id", township),
+        ]
+        return keys, [("intake", intake)]
+    keys = [
+        (period, when(f"{r}.received_at")),
+        ("township_id", township),
+        ("category_id", f"COALESCE({r}.category_id, 0)"),
+        ("channel", f"{r}.channel"),
+    ]
     return keys, measures
+
+
+def place_key(r: str) -> Cols:
+    """Township × village × grid × category of case row `r` (the place tables and RepeatKey)."""
+    return [(k, f"COALESCE({r}.{k}, 0)") for k in PLACE_KEYS]
 
 
 def assignment_contribution(d: Dialect, a: str, c: str, grain: str, part: str) -> tuple[Cols, Cols]:
@@ -170,13 +209,83 @@ GRAINS = {
     "cockpit_casemonth": "casemonth",
     "cockpit_gridday": "gridday",
     "cockpit_gridmonth": "gridmonth",
+    "cockpit_placeday": "placeday",
+    "cockpit_placemonth": "placemonth",
     "cockpit_handlerday": "handlerday",
     "cockpit_handlermonth": "handlermonth",
 }
 
 
 def case_statements(d: Dialect, r: str, sign: int) -> list[str]:
-    return [upsert(t, *case_contribution(d, r, GRAINS[t]), sign=sign) for t in CASE_TABLES]
+    """The key lock first (see RepeatKey), then the sums; the 30-day recount follows separately."""
+    return [repeat_lock(r)] + [upsert(t, *case_contribution(d, r, GRAINS[t]), sign=sign) for t in CASE_TABLES]
+
+
+def repeat_lock(r: str) -> str:
+    """Upsert the place × category row of case `r`: a row lock held to commit, taken before the
+    key's day rows are written, so writers of one key take turns (no lost 30-day counts, and
+    no lock cycle between them)."""
+    keys = place_key(r)
+    names = ", ".join(k for k, _ in keys)
+    return (
+        f"INSERT INTO cockpit_repeatkey ({names}, writes) SELECT {', '.join(e for _, e in keys)}, 1 "
+        f"WHERE true ON CONFLICT ({names}) DO UPDATE SET writes = cockpit_repeatkey.writes + 1"
+    )
+
+
+def repeat_statements(d: Dialect, r: str, when: str = "true") -> list[str]:
+    """Recount n30 on the key's days d … d+29 of case `r`, then the max of the months they touch
+    (only `when` the case's place, category, day or intake changed). Recounting (not adding a
+    delta) keeps the rows right however the case moved."""
+    keys = place_key(r)
+    day = d.day(f"{r}.received_at")
+    own = " AND ".join(f"{t}.{k} = {e}" for t in ("{t}",) for k, e in keys)
+    same = " AND ".join(f"q.{k} = {{t}}.{k}" for k, _ in keys)
+    pd, pm = "cockpit_placeday", "cockpit_placemonth"
+    recount = (
+        f"UPDATE {pd} SET n30 = (SELECT COALESCE(SUM(q.intake), 0) FROM {pd} q WHERE "
+        + same.format(t=pd)
+        + f" AND q.day >= {d.plus_days(f'{pd}.day', -(REPEAT_DAYS - 1))} AND q.day <= {pd}.day) WHERE "
+        + own.format(t=pd)
+        + f" AND {pd}.day >= {day} AND {pd}.day <= {d.plus_days(day, REPEAT_DAYS - 1)} AND {when}"
+    )
+    in_month = (
+        f"{same.format(t=pm)} AND q.day >= {pm}.month "
+        f"AND q.day < {d.next_month(f'{pm}.month')} AND q.intake > 0"
+    )
+    best = f"(SELECT MAX(q.n30) FROM {pd} q WHERE {in_month})"
+    months = (
+        f"UPDATE {pm} SET max30 = COALESCE({best}, 0), "
+        f"max30_day = (SELECT MIN(q2.day) FROM {pd} q2 WHERE "
+        + in_month.replace("q.", "q2.")
+        + f" AND q2.n30 = {best}) WHERE "
+        + own.format(t=pm)
+        + f" AND {pm}.month >= {d.month_of_date(day)}"
+        f" AND {pm}.month <= {d.month_of_date(d.plus_days(day, REPEAT_DAYS - 1))} AND {when}"
+    )
+    return [recount, months]
+
+
+def repeat_moved(d: Dialect) -> str:
+    """An update that moves a case between 30-day windows: place, category, day or intake."""
+    moved = d.changed(("received_at", *PLACE_KEYS))
+    flip = f"((OLD.status IN {_in(NOT_RECEIVED)}) <> (NEW.status IN {_in(NOT_RECEIVED)}))"
+    return f"({moved} OR {flip})"
+
+
+def case_change_statements(d: Dialect, op: str) -> list[str]:
+    """The case trigger's body for INSERT, UPDATE (of CASE_COLS) or DELETE."""
+    if op == "INSERT":
+        return case_statements(d, "NEW", 1) + repeat_statements(d, "NEW")
+    if op == "DELETE":
+        return case_statements(d, "OLD", -1) + repeat_statements(d, "OLD")
+    moved = repeat_moved(d)
+    return (
+        case_statements(d, "OLD", -1)
+        + case_statements(d, "NEW", 1)
+        + repeat_statements(d, "OLD", moved)
+        + repeat_statements(d, "NEW", moved)
+    )
 
 
 def assignment_statements(d: Dialect, a: str, case_id: str, sign: int) -> list[str]:
@@ -213,6 +322,7 @@ def pause_statements(d: Dialect, assignment_id: str, sign: int) -> list[str]:
 
 CASE_COLS = (
     "received_at",
+    "region_id",
     "township_id",
     "category_id",
     "channel",
@@ -257,13 +367,13 @@ def _sqlite_triggers(d: Dialect) -> list[str]:
         )
 
     return [
-        trig("cockpit_case_ins", "INSERT", "cases_case", on, case_statements(d, "NEW", 1)),
+        trig("cockpit_case_ins", "INSERT", "cases_case", on, case_change_statements(d, "INSERT")),
         trig(
             "cockpit_case_upd",
             "UPDATE",
             "cases_case",
             f"{on} AND {d.changed(CASE_COLS)}",
-            case_statements(d, "OLD", -1) + case_statements(d, "NEW", 1),
+            case_change_statements(d, "UPDATE"),
         ),
         trig(
             "cockpit_case_refile",
@@ -272,7 +382,7 @@ def _sqlite_triggers(d: Dialect) -> list[str]:
             f"{on} AND {d.changed(REFILE_COLS)}",
             refile_statements(d, "OLD", "OLD.id", -1) + refile_statements(d, "NEW", "NEW.id", 1),
         ),
-        trig("cockpit_case_del", "DELETE", "cases_case", on, case_statements(d, "OLD", -1)),
+        trig("cockpit_case_del", "DELETE", "cases_case", on, case_change_statements(d, "DELETE")),
         trig(
             "cockpit_asg_ins",
             "INSERT",
@@ -324,12 +434,12 @@ def _pg_triggers(d: Dialect) -> list[str]:
 
     case_body = (
         "  IF TG_OP = 'INSERT' THEN\n"
-        + block(case_statements(d, "NEW", 1))
+        + block(case_change_statements(d, "INSERT"))
         + "  ELSIF TG_OP = 'DELETE' THEN\n"
-        + block(case_statements(d, "OLD", -1))
+        + block(case_change_statements(d, "DELETE"))
         + "  ELSE\n"
         + f"    IF {d.changed(CASE_COLS)} THEN\n"
-        + block(case_statements(d, "OLD", -1) + case_statements(d, "NEW", 1))
+        + block(case_change_statements(d, "UPDATE"))
         + "    END IF;\n"
         + f"    IF {d.changed(REFILE_COLS)} THEN\n"
         + block(refile_statements(d, "OLD", "OLD.id", -1) + refile_statements(d, "NEW", "NEW.id", 1))
@@ -393,8 +503,11 @@ def drop_trigger_sql(vendor: str) -> list[str]:
 
 def rebuild_statements(vendor: str) -> list[str]:
     d = Dialect(vendor)
-    out = [f"DELETE FROM {t}" for t in CASE_TABLES + HANDLER_TABLES]
-    for t in CASE_TABLES:
+    # Migration 0002 rebuilds before 0003 has created the place tables: leave out what is missing.
+    existing = set(connection.introspection.table_names())
+    case_tables = [t for t in CASE_TABLES if t in existing]
+    out = [f"DELETE FROM {t}" for t in case_tables + list(HANDLER_TABLES)]
+    for t in case_tables:
         out.append(
             upsert(
                 t,
@@ -409,7 +522,22 @@ def rebuild_statements(vendor: str) -> list[str]:
             keys, measures = assignment_contribution(d, "a", "c", GRAINS[t], part)
             source = "FROM cases_assignment a JOIN cases_case c ON c.id = a.case_id WHERE true"
             out.append(upsert(t, keys, measures, sign=1, source=source, group=True))
-    return out
+    return out + (repeat_rebuild_statements(d) if "cockpit_placeday" in existing else [])
+
+
+def repeat_rebuild_statements(d: Dialect) -> list[str]:
+    """n30 of every place day and the monthly maxima, with window functions."""
+    keys = ", ".join(PLACE_KEYS)
+    match = " AND ".join(f"x.{k} = cockpit_placemonth.{k}" for k in PLACE_KEYS)
+    month = d.month_of_date("day")
+    return [
+        f"UPDATE cockpit_placeday SET n30 = w.n30 FROM (SELECT id, {d.window_30(keys)} AS n30 "
+        f"FROM cockpit_placeday) w WHERE cockpit_placeday.id = w.id",
+        f"UPDATE cockpit_placemonth SET max30 = x.n30, max30_day = x.day FROM (SELECT {keys}, "
+        f"{month} AS month, n30, day, ROW_NUMBER() OVER (PARTITION BY {keys}, {month} "
+        f"ORDER BY n30 DESC, day) AS rn FROM cockpit_placeday WHERE intake > 0) x "
+        f"WHERE x.rn = 1 AND {match} AND cockpit_placemonth.month = x.month",
+    ]
 
 
 @transaction.atomic

@@ -8,7 +8,7 @@ with the contribution definitions of `rollups.py`.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,7 +18,16 @@ from django.db.models.functions import Coalesce, TruncDate, TruncMonth
 
 from shanzhi.cases.models import Assignment, Case, Category, ClockPause
 from shanzhi.cockpit.filters import CockpitFilter
-from shanzhi.cockpit.models import CaseDay, CaseMonth, HandlerDay, HandlerMonth
+from shanzhi.cockpit.models import (
+    CaseDay,
+    CaseMonth,
+    GridDay,
+    GridMonth,
+    HandlerDay,
+    HandlerMonth,
+    PlaceDay,
+    PlaceMonth,
+)
 from shanzhi.cockpit.rollups import CLOSED, NOT_RECEIVED, SATISFIED, Dialect
 from shanzhi.core.errors import NotFound
 from shanzhi.core.models import Handler, Region, RegionLevel
@@ -196,42 +205,96 @@ def _norm(v: Any) -> Any:
     return v
 
 
-def case_sums(
-    s: Scope, start: dt.date, end: dt.date, by: tuple[str, ...] = ()
+CASE_KEYS = frozenset({"day", "month", "township_id", "category_id", "channel"})
+PLACE_KEYS = frozenset({"day", "month", "township_id", "region_id", "grid_id", "category_id"})
+
+
+def _place_filter(qs: QuerySet[Any], s: Scope) -> QuerySet[Any]:
+    qs = _rollup_filter(qs, Scope(township_id=s.township_id, category_ids=s.category_ids))
+    if s.village_id is not None:
+        qs = qs.filter(region_id=s.village_id)
+    if s.grid_id is not None:
+        qs = qs.filter(grid_id=s.grid_id)
+    return qs
+
+
+def case_source(s: Scope, by: tuple[str, ...]) -> str:
+    """Which tables answer: "case" (township × category × channel), "grid" (intake per grid),
+    "place" (township × village × grid × category) or "raw" (a channel or handler filter below
+    a township, a handler filter, or a grouping no rollup has)."""
+    keys = set(by)
+    if s.handler_id is not None:
+        return "raw"
+    if not s.raw and keys <= CASE_KEYS:
+        return "case"
+    if s.channel:
+        return "raw"
+    if not s.raw and s.category_ids is None and keys <= {"grid_id"}:
+        return "grid"
+    return "place" if keys <= PLACE_KEYS else "raw"
+
+
+def _rollup_sums(
+    models: tuple[type, type],
+    flt: Callable[[QuerySet[Any]], QuerySet[Any]],
+    start: dt.date,
+    end: dt.date,
+    by: tuple[str, ...],
+    measures: tuple[str, ...],
 ) -> dict[tuple, dict[str, int]]:
-    """Σ case measures over cases received on local days [start, end], grouped by `by`
-    (any of day, month, township_id, category_id, channel, and on the raw path grid_id, region_id)."""
+    """Whole months from the month table, the edge days from the day table."""
+    day_model, month_model = models
     out: dict[tuple, dict[str, int]] = {}
-    if s.raw or s.handler_id is not None or "grid_id" in by or "region_id" in by:
-        qs = case_queryset(s).filter(
-            received_at__gte=local_start(start), received_at__lt=local_start(end) + dt.timedelta(days=1)
-        )
-        names = {
-            "day": TruncDate("received_at", tzinfo=SH),
-            "month": TruncMonth("received_at", tzinfo=SH),
-            "township_id": Coalesce("township_id", Value(0)),
-            "category_id": Coalesce("category_id", Value(0)),
-            "grid_id": Coalesce("grid_id", Value(0)),
-            "region_id": Coalesce("region_id", Value(0)),
-            "channel": F("channel"),
-        }
-        _group(_raw_rows(qs, names, by, _case_raw_aggregates()), by, CASE_MEASURES, out)
-        return out
-    sums = {m: Sum(m) for m in CASE_MEASURES}
+    sums = {m: Sum(m) for m in measures}
     first, last = (None, None) if "day" in by else _months(start, end)
     day_ranges = [(start, end)]
     if first is not None and last is not None:
-        month_rows = _rollup_filter(CaseMonth.objects.filter(month__gte=first, month__lte=last), s)
-        _group(month_rows.values(*by).annotate(**sums).order_by(), by, CASE_MEASURES, out)
+        month_rows = flt(month_model.objects.filter(month__gte=first, month__lte=last))  # type: ignore[attr-defined]
+        _group(month_rows.values(*by).annotate(**sums).order_by(), by, measures, out)
         next_month = (last.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
         day_ranges = [(start, first - dt.timedelta(days=1)), (next_month, end)]
     for lo, hi in day_ranges:
         if lo > hi:
             continue
-        rows = _rollup_filter(CaseDay.objects.filter(day__gte=lo, day__lte=hi), s)
+        rows = flt(day_model.objects.filter(day__gte=lo, day__lte=hi))  # type: ignore[attr-defined]
         if "month" in by:
             rows = rows.annotate(month=TruncMonth("day"))
-        _group(rows.values(*by).annotate(**sums).order_by(), by, CASE_MEASURES, out)
+        _group(rows.values(*by).annotate(**sums).order_by(), by, measures, out)
+    return out
+
+
+def case_sums(
+    s: Scope, start: dt.date, end: dt.date, by: tuple[str, ...] = ()
+) -> dict[tuple, dict[str, int]]:
+    """Σ case measures over cases received on local days [start, end], grouped by `by`
+    (any of day, month, township_id, category_id, channel, grid_id, region_id)."""
+    source = case_source(s, by)
+    if source == "case":
+        return _rollup_sums(
+            (CaseDay, CaseMonth), lambda qs: _rollup_filter(qs, s), start, end, by, CASE_MEASURES
+        )
+    if source == "place":
+        return _rollup_sums(
+            (PlaceDay, PlaceMonth), lambda qs: _place_filter(qs, s), start, end, by, CASE_MEASURES
+        )
+    if source == "grid":
+        return _rollup_sums(
+            (GridDay, GridMonth), lambda qs: _rollup_filter(qs, s), start, end, by, ("intake",)
+        )
+    out: dict[tuple, dict[str, int]] = {}
+    qs = case_queryset(s).filter(
+        received_at__gte=local_start(start), received_at__lt=local_start(end) + dt.timedelta(days=1)
+    )
+    names = {
+        "day": TruncDate("received_at", tzinfo=SH),
+        "month": TruncMonth("received_at", tzinfo=SH),
+        "township_id": Coalesce("township_id", Value(0)),
+        "category_id": Coalesce("category_id", Value(0)),
+        "grid_id": Coalesce("grid_id", Value(0)),
+        "region_id": Coalesce("region_id", Value(0)),
+        "channel": F("channel"),
+    }
+    _group(_raw_rows(qs, names, by, _case_raw_aggregates()), by, CASE_MEASURES, out)
     return out
 
 

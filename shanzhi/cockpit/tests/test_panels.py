@@ -14,12 +14,13 @@ from shanzhi.cases.models import Assignment, Case, Category, ClockPause
 from shanzhi.cases.tests.test_loop import intake, to_reported
 from shanzhi.cockpit import panels
 from shanzhi.cockpit.filters import CockpitFilter
-from shanzhi.cockpit.models import CaseDay, CaseMonth, GridDay, HandlerDay, HandlerMonth
+from shanzhi.cockpit.models import CaseDay, CaseMonth, GridDay, HandlerDay, HandlerMonth, PlaceDay, PlaceMonth
 from shanzhi.cockpit.rollups import rollups_rebuild
 from shanzhi.cockpit.tests.reference import SH, cases_in, local, reference_kpis
 
-KEYS = ("intake", "closed", "rated", "satisfied", "dispatched", "responded", "due", "on_time", "suspended")
-KEYS += ("open", "overdue", "resolution_rate", "response_rate", "on_time_rate", "avg_disposal_hours")
+KEYS: tuple[str, ...] = ("intake", "closed", "rated", "satisfied", "dispatched", "responded", "due")
+KEYS += ("on_time", "suspended", "open", "overdue", "resolution_rate", "response_rate", "on_time_rate")
+KEYS += ("avg_disposal_hours",)
 
 
 def bulk_history(loop, n=300, seed=7):
@@ -52,7 +53,7 @@ def bulk_history(loop, n=300, seed=7):
             text="x",
             region=village,
             township=town,
-            category=rng.choice(cats + [None]),
+            category=rng.choice([*cats, None]),
             received_at=received,
             closed_at=closed_at,
             satisfaction=rng.choice(["", "", "satisfied", "unsatisfied", "basic"]),
@@ -103,13 +104,14 @@ def check(loop, user, f: CockpitFilter, now, **scope):
 
 def rollups_equal_rebuild():
     """The trigger-maintained tables equal a rebuild from raw rows (zero rows aside)."""
-    models = (CaseDay, CaseMonth, GridDay, HandlerDay, HandlerMonth)
+    models = (CaseDay, CaseMonth, GridDay, HandlerDay, HandlerMonth, PlaceDay, PlaceMonth)
 
     def snapshot():
         out = {}
         for model in models:
             fields = [f.name for f in model._meta.fields if f.name != "id"]
             keys = {"day", "month", "township_id", "category_id", "channel", "grid_id", "handler_id"}
+            keys |= {"region_id", "n30", "max30", "max30_day"}  # (compared, but not sums)
             measures = [n for n in fields if n not in keys]
             out[model.__name__] = sorted(
                 tuple(r.values()) for r in model.objects.values(*fields) if any(r[m] for m in measures)
@@ -251,3 +253,124 @@ def test_every_panel_answers(loop):
         if c.status not in ("refused", "merged")
     ]
     assert sum(season["this_year"]) == len(year_cases)
+
+
+def add_grids(loop, seed=11):
+    """Two grids; part of the bulk cases located in them; a repeated complaint at each kind of
+    place inside the last 60 days (grid × 0102, village without grid × 0201)."""
+    from shanzhi.grid.models import Grid
+
+    rng = random.Random(seed)
+    square = {"type": "Polygon", "coordinates": [[[0, 0], [0, 1], [1, 1], [1, 0], [0, 0]]]}
+    box = {"min_lon": 0, "min_lat": 0, "max_lon": 1, "max_lat": 1, "area_m2": 1.0}
+    grids = {}
+    for village in (loop.county.village_a1, loop.county.village_b1):
+        grids[village.pk] = Grid.objects.create(
+            code=f"{village.code}-01",
+            name=f"{village.name}一网格",
+            village=village,
+            geometry=square,
+            centroid_lon=0.5,
+            centroid_lat=0.5,
+            **box,
+        )
+    for case in Case.objects.filter(region_id__in=list(grids)):
+        if rng.random() < 0.7:
+            Case.objects.filter(pk=case.pk).update(grid=grids[case.region_id])
+    now = timezone.now()
+    a1, a2 = loop.county.village_a1, loop.county.village_a2
+    spots = [(a1, grids[a1.pk], "0102", 12, 40), (a2, None, "0201", 5, 10)]
+    for village, grid, code, n, spread in spots:
+        for i in range(n):
+            Case.objects.create(
+                number=f"REP{code}{i:03d}",
+                channel="hotline" if i % 3 else "app",
+                status="closed" if i % 4 == 0 else "received",
+                closed_at=now if i % 4 == 0 else None,
+                text="又来了",
+                region=village,
+                township=village.parent,
+                grid=grid,
+                category=Category.objects.get(code=code),
+                received_at=now - dt.timedelta(days=5 + rng.randint(0, spread), hours=rng.randint(0, 23)),
+            )
+    return grids
+
+
+def repeats_of(user, f):
+    rows = panels.repeat_complaints(user=user, f=f)["rows"]
+    return {
+        (r["place_code"], r["category_code"]): (r["max_in_30_days"], r["window_end"], r["in_range"])
+        for r in rows
+    }
+
+
+def check_places(loop, f, now, grids):
+    """kpis, hotspots and repeat complaints for every kind of filter against the raw rows."""
+    from shanzhi.cockpit.tests.reference import reference_repeats
+
+    user = loop.dispatcher
+    town, village = loop.county.town_a, loop.county.village_a1
+    grid = grids[village.pk]
+    group = Category.objects.get(code="0102").group
+    group_ids = set(Category.objects.filter(group=group).values_list("pk", flat=True))
+    cases = [
+        ({}, {}),
+        ({"region_code": town.code}, {"township_id": town.pk}),
+        ({"region_code": village.code}, {"village_id": village.pk}),
+        ({"grid_code": grid.code}, {"grid_id": grid.pk}),
+        (
+            {"region_code": village.code, "grid_code": grid.code},
+            {"village_id": village.pk, "grid_id": grid.pk},
+        ),
+        ({"category_code": f"g:{group}"}, {"category_ids": group_ids}),
+        ({"channel": "hotline"}, {"channel": "hotline"}),
+        ({"handler_code": loop.county.dept.code}, {"handler_id": loop.county.dept.pk}),
+        (
+            {"region_code": town.code, "handler_code": loop.county.dept.code},
+            {"township_id": town.pk, "handler_id": loop.county.dept.pk},
+        ),
+    ]
+    for params, scope in cases:
+        ff = CockpitFilter(start=f.start, end=f.end, **params)
+        check(loop, user, ff, now, **scope)
+        assert repeats_of(user, ff) == reference_repeats(ff.start, ff.end, **scope), params
+        spots = {g["code"]: g["intake"] for g in panels.hotspots(user=user, f=ff, now=now)["grids"]}
+        want = Counter(
+            c.grid.code
+            for c in cases_in(ff.start, ff.end, **scope)
+            if c.grid_id and c.status not in ("refused", "merged")
+        )
+        assert {k: v for k, v in spots.items() if v} == dict(want), params
+
+
+@pytest.mark.parametrize("days", [30, 45, 400])
+def test_place_filters_and_repeats_equal_raw_rows(loop, days):
+    bulk_history(loop)
+    grids = add_grids(loop)
+    now = timezone.now()
+    today = now.astimezone(SH).date()
+    f = CockpitFilter(start=today - dt.timedelta(days=days - 1), end=today)
+    check_places(loop, f, now, grids)
+    assert repeats_of(loop.dispatcher, f)  # the planted repeats are found
+    rollups_equal_rebuild()
+
+
+def test_place_rollups_follow_moves(loop):
+    """Cases moved between grids, villages, categories and days, refused and deleted: the 30-day
+    counts and monthly maxima follow (= the raw rows, = a rebuild)."""
+    bulk_history(loop, n=120)
+    grids = add_grids(loop)
+    now = timezone.now()
+    today = now.astimezone(SH).date()
+    f = CockpitFilter(start=today - dt.timedelta(days=44), end=today)
+    reps = list(Case.objects.filter(number__startswith="REP0102").order_by("id").values_list("pk", flat=True))
+    Case.objects.filter(pk__in=reps[:3]).update(grid=None)
+    Case.objects.filter(pk__in=reps[3:5]).update(category=Category.objects.get(code="0201"))
+    Case.objects.filter(pk__in=reps[5:7]).update(received_at=now - dt.timedelta(days=80))
+    Case.objects.filter(pk__in=reps[7:8]).update(status="refused")
+    Case.objects.filter(pk__in=reps[8:9]).delete()
+    b1 = loop.county.village_b1
+    Case.objects.filter(pk__in=reps[9:10]).update(region=b1, township=b1.parent, grid=grids[b1.pk])
+    check_places(loop, f, now, grids)
+    rollups_equal_rebuild()
