@@ -71,9 +71,8 @@ def warning_list(request: HttpRequest) -> HttpResponse:
 def _detail_context(request: HttpRequest, pk: int) -> dict[str, Any]:
     w = sel.warning_get(user=request.user, pk=pk)
     grid_rows = list(w.grids.select_related("grid__village__parent").order_by("grid__code"))
-    tasks = list(
-        GridTask.objects.filter(warning_links__warning=w).select_related("grid").order_by("kind", "grid__code")
-    )
+    linked = GridTask.objects.filter(warning_links__warning=w).select_related("grid")
+    tasks = list(linked.order_by("kind", "grid__code"))
     deliveries = list(
         WarningDelivery.objects.filter(warning=w)
         .select_related("household", "message", "task")
@@ -140,7 +139,8 @@ def warning_declare(request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, "emergency/warning.html", context, status=422)
     messages.success(
         request,
-        f"已按预警范围启动应急事件 {incident.number}:{incident.grid_count} 个网格、{incident.household_count} 户。",
+        f"已按预警范围启动应急事件 {incident.number}:"
+        f"{incident.grid_count} 个网格、{incident.household_count} 户。",
     )
     return redirect("emergency:detail", pk=incident.pk)
 
