@@ -20,6 +20,7 @@ DEMO_APPS = [
     "shanzhi.cases",
     "shanzhi.ratings",
     "shanzhi.emergency",
+    "shanzhi.cockpit",
 ]
 
 
