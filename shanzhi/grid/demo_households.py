@@ -47,6 +47,8 @@ PHONE_PREFIXES = (
 
 def points_in(geom: Any, n: int, rng: np.random.Generator) -> npt.NDArray[np.float64]:
     """`n` uniform random points strictly inside a polygon (rejection sampling in its bbox)."""
+    if n <= 0:
+        return np.empty((0, 2))
     minx, miny, maxx, maxy = geom.bounds
     shapely.prepare(geom)
     found: list[npt.NDArray[np.float64]] = []
