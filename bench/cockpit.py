@@ -113,7 +113,7 @@ def child_pandas(runs: int) -> None:
     _django()
     import datetime as dt
 
-    import pandas as pd  # type: ignore[import-untyped]  # no stubs installed; bench only
+    import pandas as pd
     from django.db import connection
     from django.utils import timezone
 
