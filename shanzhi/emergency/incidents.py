@@ -239,9 +239,21 @@ def incident_declare(
     _check_codes_in_jurisdiction(actor=actor, area=area)
     targets = area_resolve(area=area, user=actor)
 
+    # Households by affected grid, not by one IN list of every id (slow to bind for a whole
+    # town on PostgreSQL); a reached household filed under another grid is looked up after.
+    reached = set(targets.household_ids)
     by_grid: dict[int, list[int]] = defaultdict(list)
-    for hid, grid_id in Household.objects.filter(pk__in=targets.household_ids).values_list("pk", "grid_id"):
-        by_grid[grid_id].append(hid)
+    care: set[int] = set()
+    flags = Household.CARE_FLAGS
+    rows = list(Household.objects.filter(grid_id__in=targets.grid_ids).values_list("pk", "grid_id", *flags))
+    leftover = reached - {row[0] for row in rows}
+    if leftover:
+        rows += list(Household.objects.filter(pk__in=leftover).values_list("pk", "grid_id", *flags))
+    for hid, grid_id, *care_flags in rows:
+        if hid in reached:
+            by_grid[grid_id].append(hid)
+            if any(care_flags):
+                care.add(hid)
     grid_ids = sorted(set(targets.grid_ids) | set(by_grid))
     root = jurisdiction_root(user=actor)
     grids = list(
@@ -254,8 +266,6 @@ def incident_declare(
     if not grids:
         raise ServiceError("area_empty", "所选范围内没有您管辖的网格,未启动事件", status=422)
 
-    care = Household.objects.filter(pk__in=targets.household_ids)
-    care_count = sum(1 for h in care.only(*Household.CARE_FLAGS) if h.needs_care)
     incident = Incident.objects.create(
         type=incident_type,
         title=title.strip(),
@@ -265,7 +275,7 @@ def incident_declare(
         area=area.geojson(),
         grid_count=len(grids),
         household_count=sum(len(by_grid[g.pk]) for g in grids),
-        care_household_count=care_count,
+        care_household_count=sum(1 for g in grids for hid in by_grid[g.pk] if hid in care),
         started_at=start,
         declared_by=actor,
     )

@@ -191,3 +191,9 @@ def test_superiors_may_act(world: World, who: str) -> None:
     assert grid_task_get(user=world.users[who], pk=task.pk) == task
     grid_task_report(actor=world.users[who], task=task, households_reached=3)
     assert _state(task)[2] == 3
+
+
+def test_household_links_table_is_the_one_written_directly() -> None:
+    from shanzhi.emergency.tasks_services import LINK_TABLE
+
+    assert GridTask.households.through._meta.db_table == LINK_TABLE
