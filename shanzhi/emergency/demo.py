@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
+from shanzhi.emergency import demo_warnings
 from shanzhi.emergency.incidents import incident_type_save
 from shanzhi.emergency.models import IncidentType
 
@@ -107,3 +108,4 @@ def load(*, stdout: TextIO | None = None) -> None:
 def load_demo(*, stdout: TextIO) -> None:
     """The name `shanzhi demo load` calls."""
     load(stdout=stdout)
+    demo_warnings.load(stdout=stdout)  # not in load(): the tests' worlds call that for the types
