@@ -28,6 +28,7 @@ from shanzhi.core.models import Role
 from shanzhi.core.selectors import has_role
 from shanzhi.notify.gateways import GatewayResult, email_enabled, sms_gateway
 from shanzhi.notify.models import Message, MessageAttempt, MessageChannel, MessageStatus, MessageTemplate
+from shanzhi.notify.outbox_insert import Row, insert_messages
 from shanzhi.notify.wording import forget_stored_templates, render
 
 logger = logging.getLogger(__name__)
@@ -102,6 +103,16 @@ class Recipient:
     email: str = ""
 
 
+@dataclass(frozen=True)
+class Outgoing:
+    """One message of a batch whose messages differ: its addressee, its text, what it is about."""
+
+    recipient: Recipient
+    body: str
+    obj: models.Model | None = None
+    subject: str = ""
+
+
 BULK_DELIVERY_CHUNK = 200  # messages per delivery task handed to the worker on commit
 
 
@@ -119,43 +130,61 @@ def message_queue_many(
     worded once and inserted in bulk, in the order given (that is the order of delivery).
     Returns the new messages' ids in that order. Called inside the caller's transaction; on
     commit the worker gets the ids in chunks."""
+    return message_queue_batch(
+        channel=channel,
+        kind=kind,
+        messages=[Outgoing(recipient=r, body=body, obj=obj, subject=subject) for r in recipients],
+        context=context,
+    )
+
+
+def message_queue_batch(
+    *, channel: str, kind: str, messages: list[Outgoing], context: dict[str, Any] | None = None
+) -> list[int]:
+    """Many messages of one kind on one channel, each with its own addressee and text (e.g. one
+    summary per grid worker of the tasks they were given), worded by the template for (kind,
+    channel) once per distinct text and inserted in bulk in the order given. Returns the ids in
+    that order; nothing is read back. Called inside the caller's transaction (one is opened
+    otherwise); SMS and e-mail go to the worker on commit, in chunks."""
     if channel not in MessageChannel.values:
         raise ValueError(f"unknown channel {channel!r}")
-    if not recipients:
+    if not messages:
         return []
-    for r in recipients:
+    for m in messages:
+        r = m.recipient
         if channel == MessageChannel.IN_APP and r.user is None:
             raise ValueError("an in-app message needs a recipient user")
         if channel == MessageChannel.SMS and not r.phone:
             raise ValueError("an SMS needs a phone number")
         if channel == MessageChannel.EMAIL and not (r.email or getattr(r.user, "email", "")):
             raise ValueError("an e-mail needs an address")
-    wording = render(code=kind, channel=channel, context={"body": body, **(context or {})})
-    if not wording.body:
-        raise ValueError(f"message {kind} renders empty")
-    now = timezone.now()
-    in_app = channel == MessageChannel.IN_APP
-    object_type = obj._meta.label_lower if obj is not None else ""
-    object_id = str(obj.pk) if obj is not None else ""
-    status = MessageStatus.DELIVERED if in_app else MessageStatus.QUEUED
-    subject = (subject or wording.subject)[:128]
-    if obj is None:
-        rows = [
-            Message(
-                channel=channel, kind=kind[:64], recipient=r.user, phone=_phone_of(r, channel),
-                email=_email_of(r, channel), subject=subject, body=wording.body, status=status,
-                delivered_at=now if in_app else None, next_attempt_at=None if in_app else now,
+    worded: dict[tuple[str, str], tuple[str, str]] = {}
+    rows: list[Row] = []
+    for m in messages:
+        key = (m.body, m.subject)
+        if key not in worded:
+            wording = render(code=kind, channel=channel, context={"body": m.body, **(context or {})})
+            if not wording.body:
+                raise ValueError(f"message {kind} renders empty")
+            worded[key] = (wording.body, (m.subject or wording.subject)[:128])
+        text, subject = worded[key]
+        rows.append(
+            Row(
+                recipient_id=getattr(m.recipient.user, "pk", None),
+                phone=_phone_of(m.recipient, channel),
+                email=_email_of(m.recipient, channel),
+                subject=subject,
+                body=text,
+                object_type=m.obj._meta.label_lower if m.obj is not None else "",
+                object_id=str(m.obj.pk) if m.obj is not None else "",
             )
-            for r in recipients
-        ]  # fmt: skip
-        ids = [m.pk for m in Message.objects.bulk_create(rows, batch_size=2000)]
-    else:
-        ids = _insert_fast(
-            channel=channel, kind=kind[:64], subject=subject, body=wording.body, status=status,
-            now=now, object_type=object_type, object_id=object_id, recipients=recipients,
-        )  # fmt: skip
-    if not in_app:
-        transaction.on_commit(functools.partial(_enqueue_many, ids, channel), robust=True)
+        )
+    in_app = channel == MessageChannel.IN_APP
+    status = MessageStatus.DELIVERED if in_app else MessageStatus.QUEUED
+    with transaction.atomic():
+        ids = insert_messages(channel=channel, kind=kind[:64], status=status, now=timezone.now(), rows=rows)
+        if not in_app:
+            transaction.on_commit(functools.partial(_enqueue_many, ids, channel), robust=True)
     return ids
 
 
@@ -165,58 +194,6 @@ def _phone_of(r: Recipient, channel: str) -> str:
 
 def _email_of(r: Recipient, channel: str) -> str:
     return (r.email or getattr(r.user, "email", "")) if channel == MessageChannel.EMAIL else ""
-
-
-def _insert_fast(
-    *,
-    channel: str,
-    kind: str,
-    subject: str,
-    body: str,
-    status: str,
-    now: dt.datetime,
-    object_type: str,
-    object_id: str,
-    recipients: list[Recipient],
-) -> list[int]:
-    """One executemany of plain tuples: the ORM's per-value preparation costs more than the
-    database for 100 000 rows. The ids are read back in insertion order: rows of this object
-    and kind above the highest id seen before (a new object's messages are all ours)."""
-    in_app = channel == MessageChannel.IN_APP
-    fields = [
-        "channel", "kind", "recipient", "phone", "email", "subject", "body", "object_type",
-        "object_id", "status", "created_at", "delivered_at", "next_attempt_at", "attempts",
-        "last_error", "provider_id",
-    ]  # fmt: skip
-    connection = transaction.get_connection()
-    created = Message._meta.get_field("created_at").get_db_prep_save(now, connection)
-    delivered = created if in_app else None
-    next_attempt = None if in_app else created
-    rows = [
-        (
-            channel, kind, getattr(r.user, "pk", None), _phone_of(r, channel), _email_of(r, channel),
-            subject, body, object_type, object_id, status, created, delivered, next_attempt, 0, "", "",
-        )
-        for r in recipients
-    ]  # fmt: skip
-    before = Message.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-    qn = connection.ops.quote_name
-    concrete = {f.name: f.column for f in Message._meta.concrete_fields}
-    columns = ", ".join(qn(concrete[f]) for f in fields)
-    marks = ", ".join(["%s"] * len(fields))
-    sql = f"INSERT INTO {qn(Message._meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608 (names are ours)
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), 10_000):
-            cursor.executemany(sql, rows[start : start + 10_000])
-    ids = list(
-        Message.objects.filter(pk__gt=before, object_type=object_type, object_id=object_id, kind=kind)
-        .filter(channel=channel)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-    if len(ids) != len(rows):
-        raise RuntimeError(f"bulk insert read back {len(ids)} of {len(rows)} messages")
-    return ids
 
 
 def _enqueue_many(message_ids: list[int], channel: str) -> None:
