@@ -16,6 +16,7 @@ urlpatterns = [
     path("queue/<str:number>/panel/", views.queue_panel, name="queue_panel"),
     path("requests/<int:pk>/decide/", views.request_decide, name="decide"),
     path("inbox/", views.inbox, name="inbox"),
+    path("inbox/list/", views.inbox_list, name="inbox_list"),
     path("assignments/<int:pk>/<slug:action>/", views.assignment_act, name="assignment_act"),
     path("verify/", views.verify_list, name="verify_list"),
     path("report/", views.report, name="report"),

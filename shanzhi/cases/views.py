@@ -54,6 +54,7 @@ from shanzhi.core.masking import mask_text
 from shanzhi.core.models import HandlerType, RegionLevel, Staff
 from shanzhi.core.selectors import roles_of, staff_of
 from shanzhi.core.workcal import remaining
+from shanzhi.web import live
 from shanzhi.web import pages as web_pages
 
 View = Callable[..., HttpResponseBase]
@@ -160,7 +161,7 @@ def _fmt_span(hours: float, unit: str) -> str:
     return f"{hours:.1f} {label}"
 
 
-def _clock(a: Assignment, *, now: dt.datetime) -> dict[str, Any]:
+def assignment_clock(a: Assignment, *, now: dt.datetime) -> dict[str, Any]:
     """Deadline and remaining time of one share: ok, warn (80 % used), overdue, paused or done."""
     if a.status == AssignmentStatus.SUSPENDED:
         return {"state": "paused", "text": "缓办中,计时暂停", "deadline": a.deadline}
@@ -174,14 +175,12 @@ def _clock(a: Assignment, *, now: dt.datetime) -> dict[str, Any]:
         }
     left = remaining(deadline=a.deadline, now=now, unit=unit_of(assignment=a))
     hours = left.total_seconds() / 3600
+    # unit and warn_at let the page's clock tick on in the browser (web/app.js, [data-deadline]).
+    running = {"deadline": a.deadline, "warn_at": a.warn_at, "unit": a.clock_unit}
     if hours < 0:
-        return {
-            "state": "overdue",
-            "text": f"已超时 {_fmt_span(-hours, a.clock_unit)}",
-            "deadline": a.deadline,
-        }
+        return {"state": "overdue", "text": f"已超时 {_fmt_span(-hours, a.clock_unit)}", **running}
     state = "warn" if now >= a.warn_at else "ok"
-    return {"state": state, "text": f"剩余 {_fmt_span(hours, a.clock_unit)}", "deadline": a.deadline}
+    return {"state": state, "text": f"剩余 {_fmt_span(hours, a.clock_unit)}", **running}
 
 
 def _type_names() -> dict[str, str]:
@@ -362,7 +361,7 @@ def intake_suggest(request: HttpRequest) -> HttpResponse:
 # --- 2. the dispatcher's queue -----------------------------------------------------------------------
 
 
-def _overdue_first(qs: QuerySet[Case], *, now: dt.datetime) -> QuerySet[Case]:
+def overdue_first(qs: QuerySet[Case], *, now: dt.datetime) -> QuerySet[Case]:
     late = Q(urgent=True, received_at__lt=now - URGENT_WAIT) | Q(received_at__lt=now - DISPATCH_WAIT)
     return qs.annotate(
         waited_too_long=SqlCase(
@@ -409,11 +408,14 @@ def _queue_context(
     request: HttpRequest, *, query: QueryDict, failure: Failure | None = None, open_number: str | None = None
 ) -> dict[str, Any]:
     user = request.user
+    now = timezone.now()
+    since = live.since_of(query, now=now)
+    query = live.without_since(query)
     filters = forms.CaseFilter.from_query(query, statuses=QUEUE_STATUSES)
     qs = filters.apply(selectors.dispatcher_queue(user=user)).select_related(
         "suggested_category", "possible_duplicate_of", "estate__property_company"
     )
-    paged = Paginator(_overdue_first(qs, now=timezone.now()), PER_PAGE).get_page(query.get("page"))
+    paged = Paginator(overdue_first(qs, now=now), PER_PAGE).get_page(query.get("page"))
     page_query = _page_query(query)
     here = reverse("cases:queue") + (f"?{query.urlencode()}" if query else "")
     return {
@@ -424,10 +426,12 @@ def _queue_context(
         "rows": _queue_rows(
             list(paged.object_list), request=request, failure=failure, open_number=open_number, next_url=here
         ),
-        "table_url": reverse("cases:queue_table") + (f"?{query.urlencode()}" if query else ""),
+        "table_url": live.with_since(reverse("cases:queue_table"), query, now=now),
         "page_url": reverse("cases:queue"),
         "here": here,
-        "refreshed_at": timezone.now(),
+        "refreshed_at": now,
+        # what arrived since the last refresh (matching the filters), for "新增 N 件"
+        "new_count": qs.filter(received_at__gt=since).count() if since else 0,
     }
 
 
@@ -779,7 +783,7 @@ def _assignment_row(a: Assignment, *, now: dt.datetime, failure: Failure | None)
     return {
         "a": a,
         "case": a.case,
-        "clock": _clock(a, now=now),
+        "clock": assignment_clock(a, now=now),
         "pending_request": pending[0] if pending else None,
         "failure": failure
         if failure and failure.target == str(a.pk) and failure.action != "decide"
@@ -787,8 +791,16 @@ def _assignment_row(a: Assignment, *, now: dt.datetime, failure: Failure | None)
     }
 
 
-def _render_inbox(request: HttpRequest, *, failure: Failure | None = None, status: int = 200) -> HttpResponse:
+def _render_inbox(
+    request: HttpRequest,
+    *,
+    failure: Failure | None = None,
+    status: int = 200,
+    template: str = "cases/inbox.html",
+) -> HttpResponse:
     now = timezone.now()
+    since = live.since_of(request.GET, now=now)
+    query = live.without_since(request.GET)
     qs = selectors.handler_inbox(user=request.user).prefetch_related(
         Prefetch(
             "requests",
@@ -796,7 +808,7 @@ def _render_inbox(request: HttpRequest, *, failure: Failure | None = None, statu
             to_attr="pending_requests",
         )
     )
-    paged = Paginator(qs, PER_PAGE).get_page(request.GET.get("page"))
+    paged = Paginator(qs, PER_PAGE).get_page(query.get("page"))
     rows = [_assignment_row(a, now=now, failure=failure) for a in paged.object_list]
     counts = {
         "total": paged.paginator.count,
@@ -806,19 +818,21 @@ def _render_inbox(request: HttpRequest, *, failure: Failure | None = None, statu
         "pending": qs.filter(status=AssignmentStatus.PENDING).count(),
     }
     staff = staff_of(user=request.user)
+    here = reverse("cases:inbox") + (f"?{query.urlencode()}" if query else "")
     return render(
         request,
-        "cases/inbox.html",
+        template,
         {
             "rows": rows,
             "page": paged,
-            "page_query": _page_query(request.GET),
+            "page_query": _page_query(query),
             "page_url": reverse("cases:inbox"),
+            "list_url": live.with_since(reverse("cases:inbox_list"), query, now=now),
+            "refreshed_at": now,
+            "new_count": qs.filter(started_at__gt=since).count() if since else 0,
             "counts": counts,
             "body": staff.handler if staff else None,
-            "here": request.get_full_path()
-            if request.method == "GET"
-            else _next_url(request, reverse("cases:inbox")),
+            "here": here if request.method == "GET" else _next_url(request, reverse("cases:inbox")),
             "max_photos": MAX_PHOTOS,
             "failure": failure,
         },
@@ -831,6 +845,13 @@ def _render_inbox(request: HttpRequest, *, failure: Failure | None = None, statu
 def inbox(request: HttpRequest) -> HttpResponse:
     """待办: the body's open shares, most urgent deadline first."""
     return _render_inbox(request)
+
+
+@page(roles=INBOX_ROLES)
+@require_GET
+def inbox_list(request: HttpRequest) -> HttpResponse:
+    """The inbox's counts and list alone, for the page's 20-second live refresh."""
+    return _render_inbox(request, template="cases/_inbox_list.html")
 
 
 # --- 4. the case page ----------------------------------------------------------------------------------

@@ -9,6 +9,22 @@
       !document.querySelector("#queue-table .panel-row, #queue-table input[type=checkbox]:checked");
   };
 
+  // The inbox list refreshes every 20 s unless someone is working in it: the focus is inside, a
+  // form is open or has been typed in, or a refused form shows its error.
+  var inboxTouched = false;
+  document.addEventListener("input", function (event) {
+    if (event.target.closest && event.target.closest("#inbox-list")) { inboxTouched = true; }
+  });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.detail && event.detail.target && event.detail.target.id === "inbox-list") { inboxTouched = false; }
+  });
+  window.shanzhiInboxIdle = function () {
+    var list = document.getElementById("inbox-list");
+    return document.visibilityState === "visible" && !!list && !inboxTouched &&
+      !list.contains(document.activeElement) &&
+      !list.querySelector("details[open], .field-error, [aria-invalid=true]");
+  };
+
   document.addEventListener("click", function (event) {
     var collapse = event.target.closest("[data-collapse]");
     if (collapse) {

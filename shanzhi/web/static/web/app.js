@@ -109,8 +109,59 @@
     scope.querySelectorAll("table[data-sortable]").forEach(makeSortable);
   }
 
+  // Live lists: a refreshed partial says how many items arrived since the last refresh
+  // (data-new-count, counted by the server); announce it in the polite live region.
+  function announce(elt) {
+    var n = parseInt(elt.getAttribute("data-new-count") || "0", 10);
+    if (n > 0) {
+      window.shanzhiToast("新增 " + n + " 件" + (elt.getAttribute("data-new-label") || ""), "info");
+    }
+  }
+
+  // Clocks: [data-deadline] (ISO time) ticks every 30 s without a reload. Natural-hour clocks show
+  // the time left; working-hour clocks need the working calendar, so the browser only turns them
+  // overdue when the deadline passes (the list's own refresh brings the exact figure).
+  function span(ms) {
+    var minutes = Math.round(Math.abs(ms) / 60000);
+    if (minutes < 60) { return Math.max(1, minutes) + " 分钟"; }
+    var hours = minutes / 60;
+    if (hours >= 48) {
+      var days = Math.floor(hours / 24), rest = Math.round(hours - days * 24);
+      return days + " 天" + (rest ? " " + rest + " 小时" : "");
+    }
+    return hours.toFixed(1) + " 小时";
+  }
+
+  function tickClock(clock, now) {
+    var deadline = Date.parse(clock.getAttribute("data-deadline"));
+    if (isNaN(deadline)) { return; }
+    var warn = Date.parse(clock.getAttribute("data-warn") || "");
+    var natural = clock.getAttribute("data-unit") !== "working_hours";
+    var left = deadline - now;
+    var state = left < 0 ? "overdue" : (!isNaN(warn) && now >= warn ? "warn" : "ok");
+    var text = clock.querySelector("[data-clock-text]") || clock;
+    if (natural) {
+      text.textContent = left < 0 ? "已超时 " + span(left) : "剩余 " + span(left) + (state === "warn" ? "(即将到期)" : "");
+    } else if (left < 0 && clock.getAttribute("data-state") !== "overdue") {
+      text.textContent = "已超时";
+    } else {
+      return;  // the server's working-hour figure stands until the next refresh
+    }
+    ["ok", "warn", "overdue"].forEach(function (name) { clock.classList.toggle(name, name === state); });
+    clock.setAttribute("data-state", state);
+  }
+
+  window.shanzhiTickClocks = function (now) {
+    var at = typeof now === "number" ? now : Date.now();
+    document.querySelectorAll("[data-deadline]").forEach(function (clock) { tickClock(clock, at); });
+  };
+  window.setInterval(window.shanzhiTickClocks, 30000);
+
   enhance(document);
   document.addEventListener("htmx:load", function (event) {
-    if (event.detail && event.detail.elt && event.detail.elt.querySelectorAll) { enhance(event.detail.elt); }
+    var elt = event.detail && event.detail.elt;
+    if (!elt || !elt.querySelectorAll) { return; }
+    enhance(elt);
+    if (elt.hasAttribute && elt.hasAttribute("data-new-count")) { announce(elt); }
   });
 })();
