@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -22,7 +23,7 @@ from shanzhi.core.selectors import has_role, jurisdiction_root, staff_of
 from shanzhi.emergency.models import OPEN_STATUSES, GridTask, TaskKind, TaskStatus
 from shanzhi.grid.models import Grid, GridWorker, Household
 from shanzhi.notify.models import MessageChannel
-from shanzhi.notify.services import message_queue
+from shanzhi.notify.services import Outgoing, Recipient, message_queue_batch
 
 # Who may hand out tasks, and who above the grid may act on one.
 TASK_CREATE_ROLES = frozenset({Role.LEADER, Role.ADMIN, Role.DISPATCHER})
@@ -107,46 +108,82 @@ def _cadres(villages: set[int], townships: set[int]) -> dict[int, list[Staff]]:
     return by_region
 
 
-def _notify(tasks: list[GridTask], grids: dict[int, Grid], *, template: str, counts: dict[int, int]) -> int:
-    """In-app message to every grid worker and village/township leader, plus SMS where a phone exists."""
+def _notify(
+    tasks: list[GridTask],
+    grids: dict[int, Grid],
+    *,
+    templates: Mapping[str, str],
+    counts: dict[int, int],
+    about: models.Model | None = None,
+) -> int:
+    """One in-app message (and one SMS where a phone exists) per person — each grid's workers and
+    its village's and township's leaders — summarising every task of this batch that concerns
+    them: a township leader over 60 grids hears once, not 60 times. `templates` words each kind
+    of task (kind → template); one message covers all kinds. Returns how many people."""
     workers: dict[int, list[Staff]] = defaultdict(list)
     for member in GridWorker.objects.filter(grid_id__in=grids).select_related("staff__user"):
         workers[member.grid_id].append(member.staff)
     villages = {g.village_id for g in grids.values()}
     townships = {g.village.parent_id for g in grids.values() if g.village.parent_id}
     cadres = _cadres(villages, townships)
-    sent = 0
+    people: dict[int, Staff] = {}
+    theirs: dict[int, list[GridTask]] = defaultdict(list)
     for task in tasks:
         grid = grids[task.grid_id]
-        people: dict[int, Staff] = {}
-        for staff in [
+        concerned = [
             *workers[grid.pk],
             *cadres[grid.village_id],
             *cadres.get(grid.village.parent_id or 0, []),
-        ]:
+        ]
+        for staff in {s.pk: s for s in concerned}.values():
             people.setdefault(staff.pk, staff)
-        body = _fill(
-            template,
-            kind=TaskKind(task.kind).label,
-            title=task.title,
-            grid=grid.name,
-            due=timezone.localtime(task.due_at).strftime("%m-%d %H:%M"),
-            households=counts.get(task.pk, 0),
+            theirs[staff.pk].append(task)
+    if about is None:
+        incidents = {t.incident_id for t in tasks}
+        if len(incidents) == 1 and None not in incidents:
+            about = tasks[0].incident
+    in_app: list[Outgoing] = []
+    sms: list[Outgoing] = []
+    for staff_pk, staff in people.items():
+        mine = theirs[staff_pk]
+        by_kind: dict[str, list[GridTask]] = defaultdict(list)
+        for task in mine:
+            by_kind[task.kind].append(task)
+        body = "".join(
+            _summary(templates.get(kind, DEFAULT_NOTIFY), group, grids, counts)
+            for kind, group in by_kind.items()
         )
-        for staff in people.values():
-            message_queue(
-                channel=MessageChannel.IN_APP,
-                kind="emergency.task",
-                body=body,
-                recipient=staff.user,
-                obj=task,
-            )
-            if staff.phone:
-                message_queue(
-                    channel=MessageChannel.SMS, kind="emergency.task", body=body, phone=staff.phone, obj=task
-                )
-            sent += 1
-    return sent
+        if len(mine) > 1:
+            body += f"(共 {len(mine)} 项任务,见网格通“今日任务”)"
+        obj = mine[0] if len(mine) == 1 or about is None else about
+        in_app.append(Outgoing(recipient=Recipient(user=staff.user), body=body, obj=obj))
+        if staff.phone:
+            sms.append(Outgoing(recipient=Recipient(phone=staff.phone), body=body, obj=obj))
+    message_queue_batch(channel=MessageChannel.IN_APP, kind="emergency.task", messages=in_app)
+    message_queue_batch(channel=MessageChannel.SMS, kind="emergency.task", messages=sms)
+    return len(people)
+
+
+SUMMARY_GRIDS = 3  # grid names spelled out in a summary; the rest are counted
+
+
+def _summary(template: str, mine: list[GridTask], grids: dict[int, Grid], counts: dict[int, int]) -> str:
+    """The template filled for one task, or for several: the grids named (up to three, then a
+    count), the households added up, the earliest deadline."""
+    first = mine[0]
+    names = [grids[t.grid_id].name for t in mine]
+    grid = "、".join(names[:SUMMARY_GRIDS]) + (
+        f" 等 {len(names)} 个网格" if len(names) > SUMMARY_GRIDS else ""
+    )
+    titles = {t.title for t in mine}
+    return _fill(
+        template,
+        kind=TaskKind(first.kind).label,
+        title=first.title if len(titles) == 1 else f"{first.title} 等",
+        grid=grid,
+        due=timezone.localtime(min(t.due_at for t in mine)).strftime("%m-%d %H:%M"),
+        households=sum(counts.get(t.pk, 0) for t in mine),
+    )
 
 
 def _fill(template: str, **values: Any) -> str:
@@ -160,7 +197,8 @@ def _fill(template: str, **values: Any) -> str:
 # The M2M table Django made for GridTask.households (its default name; a test checks it).
 LINK_TABLE = "emergency_gridtask_households"
 LINK_ARRAY_SQL = (
-    "INSERT INTO emergency_gridtask_households (gridtask_id, household_id) SELECT %s, unnest(%s::bigint[])"
+    "INSERT INTO emergency_gridtask_households (gridtask_id, household_id) "
+    "SELECT * FROM unnest(%s::bigint[], %s::bigint[])"
 )
 LINK_VALUES_SQL = "INSERT INTO emergency_gridtask_households (gridtask_id, household_id) VALUES "
 LINK_CHUNK = 1000  # rows per statement on SQLite: 2,000 parameters, under its limit
@@ -168,15 +206,15 @@ LINK_CHUNK = 1000  # rows per statement on SQLite: 2,000 parameters, under its l
 
 def _link_households(created: list[GridTask], tasks: list[GridTaskSpec]) -> None:
     """The M2M rows without a model instance or a round trip per row: an incident over a town
-    links tens of thousands of households. PostgreSQL takes each task's ids as one array."""
+    links tens of thousands of households. PostgreSQL takes all the pairs as two arrays."""
     pairs = [
         (task.pk, list(dict.fromkeys(spec.household_ids))) for task, spec in zip(created, tasks, strict=True)
     ]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            for task_id, ids in pairs:
-                if ids:
-                    cursor.execute(LINK_ARRAY_SQL, [task_id, ids])
+            task_ids = [task_id for task_id, ids in pairs for _ in ids]
+            if task_ids:
+                cursor.execute(LINK_ARRAY_SQL, [task_ids, [hid for _, ids in pairs for hid in ids]])
             return
         rows = [(task_id, hid) for task_id, ids in pairs for hid in ids]
         for start in range(0, len(rows), LINK_CHUNK):
@@ -188,9 +226,18 @@ def _link_households(created: list[GridTask], tasks: list[GridTaskSpec]) -> None
 
 
 @transaction.atomic
-def grid_task_create_many(*, actor: Any, tasks: list[GridTaskSpec], notify_text: str = "") -> list[GridTask]:
+def grid_task_create_many(
+    *,
+    actor: Any,
+    tasks: list[GridTaskSpec],
+    notify_text: str | Mapping[str, str] = "",
+    about: models.Model | None = None,
+) -> list[GridTask]:
     """Create the tasks, attach their households, notify each grid's workers and leaders, and
-    write one audit entry per task. `actor` None is the system (e.g. a warning's targeting)."""
+    write one audit entry per task. `actor` None is the system (e.g. a warning's targeting).
+    Each person hears once for the whole batch; a summary of several tasks is about `about`
+    (the warning, say), or their incident when they share one. `notify_text` is one template
+    for every task, or one per task kind."""
     if actor is not None and not has_role(user=actor, roles=TASK_CREATE_ROLES):
         raise PermissionDenied("只有领导、调度员或管理员可以下发网格任务")
     if len(tasks) > MAX_TASKS:
@@ -236,7 +283,12 @@ def grid_task_create_many(*, actor: Any, tasks: list[GridTaskSpec], notify_text:
     _link_households(created, tasks)
     counts = {task.pk: len(set(spec.household_ids)) for task, spec in zip(created, tasks, strict=True)}
     audit_append_many(actor=actor, items=[("emergency.task.create", t, task_state(t)) for t in created])
-    _notify(created, grids, template=notify_text or DEFAULT_NOTIFY, counts=counts)
+    templates = (
+        dict(notify_text)
+        if not isinstance(notify_text, str)
+        else {kind: notify_text or DEFAULT_NOTIFY for kind in TaskKind.values}
+    )
+    _notify(created, grids, templates=templates, counts=counts, about=about)
     return created
 
 

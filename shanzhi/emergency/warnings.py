@@ -392,13 +392,29 @@ def _fan_out(
             (w.pk, h.pk, str(DeliveryChannel.SMS), i, h.care, mid, None)
             for i, (h, mid) in enumerate(zip(phoned, ids, strict=True))
         ]
+    unreachable: dict[int, list[HouseholdRow]] = defaultdict(list)
     if actions.visits:
-        deliveries += _visit_tasks(
-            w, households=households, due=due, referenced=referenced, start=len(deliveries)
-        )
-    _insert_deliveries(deliveries)
+        for h in households:
+            if not h.phone:
+                unreachable[h.grid_id].append(h)
+    # Visit lists and defence checklists in one batch, so each grid worker and cadre is told
+    # once about everything this warning asks of them.
+    carried_visits = _carried_tasks(referenced, TaskKind.WARNING_VISIT) if unreachable else {}
+    carried_defence = _carried_tasks(referenced, TaskKind.DEFENCE) if actions.defence_tasks else {}
+    specs = _visit_specs(w, unreachable=unreachable, due=due, carried=carried_visits)
     if actions.defence_tasks:
-        _defence_tasks(w, grids=grids, due=due, referenced=referenced)
+        specs += _defence_specs(w, grids=grids, due=due, carried=carried_defence)
+    created = grid_task_create_many(actor=None, tasks=specs, notify_text=TASK_NOTICES, about=w)
+    WarningTask.objects.bulk_create(
+        [
+            WarningTask(warning=w, task=t)
+            for t in [*created, *carried_visits.values(), *carried_defence.values()]
+        ]
+    )
+    if unreachable:
+        visits = {t.grid_id: t for t in created if t.kind == TaskKind.WARNING_VISIT} | carried_visits
+        deliveries += _visit_deliveries(w, unreachable=unreachable, tasks=visits, start=len(deliveries))
+    _insert_deliveries(deliveries)
     if actions.cadre_notice and grids:
         _tell_cadres(w, grids=grids, with_checklist=actions.defence_tasks)
     if actions.leader_offer:
@@ -406,22 +422,36 @@ def _fan_out(
     w.task_count = WarningTask.objects.filter(warning=w).count()
 
 
+# How grid workers and cadres hear of each kind of task (one message per person covers both).
+TASK_NOTICES: dict[str, str] = {
+    TaskKind.WARNING_VISIT: "【预警】{title}:{households} 户没有手机,请于 {due} 前上门或电话告知({grid})。",
+    TaskKind.DEFENCE: "【预警防御】{title}:请于 {due} 前落实防御清单({grid})。",
+}
+
 # (warning, household, channel, rank, care, message, task): plain tuples, as inserted.
 DeliveryRow = tuple[int, int, str, int, bool, int | None, int | None]
+DELIVERY_FIELDS = ("warning", "household", "channel", "rank", "care", "message", "task")
+DELIVERY_TYPES = ("bigint", "bigint", "text", "int", "boolean", "bigint", "bigint")
 
 
 def _insert_deliveries(rows: list[DeliveryRow]) -> None:
-    """Plain executemany: for 100 000 households the ORM's per-value work dominates bulk_create."""
+    """Below the ORM: for 100 000 households its per-value work dominates bulk_create.
+    PostgreSQL takes every row as one unnest of arrays; SQLite an executemany (a C loop)."""
     if not rows:
         return
     connection = transaction.get_connection()
     qn = connection.ops.quote_name
-    fields = ["warning", "household", "channel", "rank", "care", "message", "task"]
     concrete = {f.name: f.column for f in WarningDelivery._meta.concrete_fields}
-    columns = ", ".join(qn(concrete[f]) for f in fields)
-    marks = ", ".join(["%s"] * len(fields))
-    sql = f"INSERT INTO {qn(WarningDelivery._meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
+    columns = ", ".join(qn(concrete[f]) for f in DELIVERY_FIELDS)
+    table = qn(WarningDelivery._meta.db_table)
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            arrays = ", ".join(f"%s::{t}[]" for t in DELIVERY_TYPES)
+            sql = f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays})"  # noqa: S608
+            cursor.execute(sql, [list(col) for col in zip(*rows, strict=True)])
+            return
+        marks = ", ".join(["%s"] * len(DELIVERY_FIELDS))
+        sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608
         for start in range(0, len(rows), 10_000):
             cursor.executemany(sql, rows[start : start + 10_000])
 
@@ -440,18 +470,11 @@ def _title(w: Warning, prefix: str) -> str:
     return f"{prefix}:{w.headline or w.event}"[:160]
 
 
-def _visit_tasks(
-    w: Warning, *, households: list[HouseholdRow], due: dt.datetime, referenced: list[Warning], start: int
-) -> list[DeliveryRow]:
+def _visit_specs(
+    w: Warning, *, unreachable: dict[int, list[HouseholdRow]], due: dt.datetime, carried: dict[int, GridTask]
+) -> list[GridTaskSpec]:
     """Households without a phone: one visit list per grid, for the grid's workers."""
-    unreachable: dict[int, list[HouseholdRow]] = defaultdict(list)
-    for h in households:
-        if not h.phone:
-            unreachable[h.grid_id].append(h)
-    if not unreachable:
-        return []
-    carried = _carried_tasks(referenced, TaskKind.WARNING_VISIT)
-    specs = [
+    return [
         GridTaskSpec(
             grid_id=grid_id,
             title=_title(w, "预警上门告知"),
@@ -463,26 +486,25 @@ def _visit_tasks(
         for grid_id, rows in sorted(unreachable.items())
         if grid_id not in carried
     ]
-    created = grid_task_create_many(
-        actor=None,
-        tasks=specs,
-        notify_text="【预警】{title}:{households} 户没有手机,请于 {due} 前上门或电话告知({grid})。",
-    )
-    by_grid = {t.grid_id: t for t in created} | carried
-    WarningTask.objects.bulk_create([WarningTask(warning=w, task=t) for t in by_grid.values()])
+
+
+def _visit_deliveries(
+    w: Warning, *, unreachable: dict[int, list[HouseholdRow]], tasks: dict[int, GridTask], start: int
+) -> list[DeliveryRow]:
     rows = [h for grid_rows in unreachable.values() for h in grid_rows]
     rows.sort(key=lambda h: (not h.care, h.pk))
     w.visit_count = len(rows)
     return [
-        (w.pk, h.pk, str(DeliveryChannel.VISIT), start + i, h.care, None, by_grid[h.grid_id].pk)
+        (w.pk, h.pk, str(DeliveryChannel.VISIT), start + i, h.care, None, tasks[h.grid_id].pk)
         for i, h in enumerate(rows)
     ]  # fmt: skip
 
 
-def _defence_tasks(w: Warning, *, grids: list[Grid], due: dt.datetime, referenced: list[Warning]) -> None:
-    carried = _carried_tasks(referenced, TaskKind.DEFENCE)
+def _defence_specs(
+    w: Warning, *, grids: list[Grid], due: dt.datetime, carried: dict[int, GridTask]
+) -> list[GridTaskSpec]:
     checklist = policy.CHECKLISTS.get(w.event_kind or "generic", policy.CHECKLISTS["generic"])
-    specs = [
+    return [
         GridTaskSpec(
             grid_id=g.pk,
             title=_title(w, "预警防御"),
@@ -493,10 +515,6 @@ def _defence_tasks(w: Warning, *, grids: list[Grid], due: dt.datetime, reference
         for g in grids
         if g.pk not in carried
     ]
-    created = grid_task_create_many(
-        actor=None, tasks=specs, notify_text="【预警防御】{title}:请于 {due} 前落实防御清单({grid})。"
-    )
-    WarningTask.objects.bulk_create([WarningTask(warning=w, task=t) for t in [*created, *carried.values()]])
 
 
 def _cadres(grids: list[Grid]) -> list[Staff]:
