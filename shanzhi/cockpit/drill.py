@@ -9,6 +9,7 @@ from django.db.models import Q, QuerySet
 
 from shanzhi.cases.models import OPEN_STATUSES, Case
 from shanzhi.cockpit.filters import CockpitFilter, _bad
+from shanzhi.cockpit.replica import read_db, replica_reads
 from shanzhi.cockpit.rollups import CLOSED, NOT_RECEIVED, SATISFIED
 from shanzhi.cockpit.sums import SH, case_queryset, local_start, open_primary, scope_of
 from shanzhi.onewindow.models_applications import Application
@@ -16,8 +17,10 @@ from shanzhi.onewindow.models_applications import Application
 TILES = ("today_intake", "intake", "open", "due_today", "overdue", "closed", "rated", "satisfied")
 
 
+@replica_reads
 def drill_cases(*, user: Any, f: CockpitFilter, tile: str, now: dt.datetime) -> QuerySet[Case]:
-    """The cases a tile counts (overdue/due_today: the cases of those open primary assignments)."""
+    """The cases a tile counts (overdue/due_today: the cases of those open primary assignments);
+    bound to the replica when there is one (the list is read after this returns)."""
     if tile not in TILES:
         raise _bad(f"未知的指标:{tile[:32]}", "tile")
     s = scope_of(user=user, f=f)
@@ -53,9 +56,10 @@ def drill_cases(*, user: Any, f: CockpitFilter, tile: str, now: dt.datetime) -> 
                 "satisfied": Q(satisfaction__in=SATISFIED),
             }[tile]
         )
-    return qs.order_by("-received_at", "-id")
+    return qs.order_by("-received_at", "-id").using(read_db())
 
 
+@replica_reads
 def drill_applications(*, user: Any, f: CockpitFilter, now: dt.datetime) -> QuerySet[Application]:
     """The applications the tile counts: not drafts, created in the range, in the place."""
     s = scope_of(user=user, f=f)
@@ -64,4 +68,4 @@ def drill_applications(*, user: Any, f: CockpitFilter, now: dt.datetime) -> Quer
     )
     if s.region_path:
         qs = qs.filter(region__path__startswith=s.region_path)
-    return qs.select_related("region").order_by("-created_at", "-id")
+    return qs.select_related("region").order_by("-created_at", "-id").using(read_db())

@@ -18,6 +18,7 @@ from shanzhi.cases.kpis import Kpi
 from shanzhi.cases.models import OPEN_STATUSES, Category
 from shanzhi.cockpit.filters import CockpitFilter
 from shanzhi.cockpit.repeats import REPEAT_DAYS, REPEAT_MIN, RepeatRow, repeat_rollup
+from shanzhi.cockpit.replica import replica_reads
 from shanzhi.cockpit.sums import (
     SH,
     Scope,
@@ -79,6 +80,7 @@ def _applications(user: Any, s: Scope, f: CockpitFilter) -> dict[str, Any]:
     return agg
 
 
+@replica_reads
 def kpis(*, user: Any, f: CockpitFilter, now: dt.datetime) -> dict[str, Any]:
     s = scope_of(user=user, f=f)
     c = case_sums(s, f.start, f.end).get((), {})
@@ -133,6 +135,7 @@ def _series_by_group(
     return [{"group": g, "values": v} for g, v in sorted(series.items(), key=lambda kv: -sum(kv[1]))]
 
 
+@replica_reads
 def intake_daily(*, user: Any, f: CockpitFilter) -> dict[str, Any]:
     s = scope_of(user=user, f=f)
     days = _days(f)
@@ -142,6 +145,7 @@ def intake_daily(*, user: Any, f: CockpitFilter) -> dict[str, Any]:
     return {"days": [d.isoformat() for d in days], "series": series, "totals": totals}
 
 
+@replica_reads
 def intake_monthly(*, user: Any, f: CockpitFilter) -> dict[str, Any]:
     s = scope_of(user=user, f=f)
     months = _month_list(f.start, f.end)
@@ -151,6 +155,7 @@ def intake_monthly(*, user: Any, f: CockpitFilter) -> dict[str, Any]:
     return {"months": [m.strftime("%Y-%m") for m in months], "series": series, "totals": totals}
 
 
+@replica_reads
 def category_shares(*, user: Any, f: CockpitFilter) -> dict[str, Any]:
     s = scope_of(user=user, f=f)
     cats = _categories()
@@ -174,6 +179,7 @@ def category_shares(*, user: Any, f: CockpitFilter) -> dict[str, Any]:
     return {"total": total, "rows": out}
 
 
+@replica_reads
 def hotspots(*, user: Any, f: CockpitFilter, now: dt.datetime, metric: str = "intake") -> dict[str, Any]:
     from shanzhi.grid.models import Grid
 
@@ -229,6 +235,7 @@ def _rank_key(row: dict[str, Any]) -> tuple:
     return (r is None, -(r or 0), -row.get("dispatched", 0), row["code"])
 
 
+@replica_reads
 def handler_ranking(*, user: Any, f: CockpitFilter, now: dt.datetime) -> dict[str, Any]:
     s = scope_of(user=user, f=f)
     sums = {k[0]: m for k, m in handler_sums(s, f.start, f.end, ("handler_id",)).items()}
@@ -259,6 +266,7 @@ def handler_ranking(*, user: Any, f: CockpitFilter, now: dt.datetime) -> dict[st
     return {"rows": rows}
 
 
+@replica_reads
 def township_ranking(*, user: Any, f: CockpitFilter, now: dt.datetime) -> dict[str, Any]:
     s = scope_of(user=user, f=f)
     cases = {k[0]: m for k, m in case_sums(s, f.start, f.end, ("township_id",)).items()}
@@ -330,6 +338,7 @@ def _repeat_raw(s: Scope, f: CockpitFilter) -> list[RepeatRow]:
     return found
 
 
+@replica_reads
 def repeat_complaints(*, user: Any, f: CockpitFilter) -> dict[str, Any]:
     """Place (grid, else village) × category with >= 3 cases in a 30-day window ending in the range.
 
@@ -364,6 +373,7 @@ def repeat_complaints(*, user: Any, f: CockpitFilter) -> dict[str, Any]:
     return {"window_days": REPEAT_DAYS, "threshold": REPEAT_MIN, "rows": out}
 
 
+@replica_reads
 def seasonal(*, user: Any, f: CockpitFilter) -> dict[str, Any]:
     """Monthly intake of the range's last year against the same months a year earlier."""
     s = scope_of(user=user, f=f)
@@ -382,6 +392,7 @@ def seasonal(*, user: Any, f: CockpitFilter) -> dict[str, Any]:
     }
 
 
+@replica_reads
 def seed_focus(*, user: Any, f: CockpitFilter) -> dict[str, Any]:
     """The seed's example: monthly totals and the shares of 市容环卫 / 物业住房 / 噪声扰民."""
     s = scope_of(user=user, f=f)

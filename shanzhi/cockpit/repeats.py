@@ -7,9 +7,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db import connection
+from django.db import connections
 
 from shanzhi.cockpit.filters import CockpitFilter
+from shanzhi.cockpit.replica import read_db
 from shanzhi.cockpit.rollups import REPEAT_DAYS
 from shanzhi.cockpit.sums import Scope, _months
 
@@ -21,6 +22,7 @@ __all__ = ["REPEAT_DAYS", "REPEAT_MIN", "RepeatRow", "repeat_rollup"]
 def repeat_rollup(s: Scope, f: CockpitFilter) -> list[RepeatRow]:
     """From the place tables: each day's 30-day count (n30) for the edge days, each month's
     maximum for whole months; best and its first day come out of one MAX over best·10⁶ − day."""
+    connection = connections[read_db()]
     vendor = connection.vendor
     dayno = (
         "(d - DATE '2000-01-01')" if vendor == "postgresql" else "CAST(julianday(d) - 2451544.5 AS INTEGER)"

@@ -204,6 +204,19 @@ def upsert(
     )
 
 
+HANDLER_MEASURE_NAMES = (
+    "dispatched",
+    "responded",
+    "returned",
+    "rework",
+    "disposed",
+    "disposal_secs",
+    "rated",
+    "satisfied",
+    "due",
+    "on_time",
+    "suspended",
+)
 GRAINS = {
     "cockpit_caseday": "caseday",
     "cockpit_casemonth": "casemonth",
@@ -217,20 +230,32 @@ GRAINS = {
 
 
 def case_statements(d: Dialect, r: str, sign: int) -> list[str]:
-    """The key lock first (see RepeatKey), then the sums; the 30-day recount follows separately."""
-    return [repeat_lock(r)] + [upsert(t, *case_contribution(d, r, GRAINS[t]), sign=sign) for t in CASE_TABLES]
+    return [upsert(t, *case_contribution(d, r, GRAINS[t]), sign=sign) for t in CASE_TABLES]
 
 
-def repeat_lock(r: str) -> str:
-    """Upsert the place × category row of case `r`: a row lock held to commit, taken before the
-    key's day rows are written, so writers of one key take turns (no lost 30-day counts, and
-    no lock cycle between them)."""
-    keys = place_key(r)
-    names = ", ".join(k for k, _ in keys)
+def _lock(townships: str, source: str = "") -> str:
+    names = ", ".join(PLACE_KEYS)
     return (
-        f"INSERT INTO cockpit_repeatkey ({names}, writes) SELECT {', '.join(e for _, e in keys)}, 1 "
-        f"WHERE true ON CONFLICT ({names}) DO UPDATE SET writes = cockpit_repeatkey.writes + 1"
+        f"INSERT INTO cockpit_repeatkey ({names}, writes) SELECT DISTINCT t, 0, 0, 0, 1 "
+        f"FROM {townships} {source} WHERE true ORDER BY t "
+        f"ON CONFLICT ({names}) DO UPDATE SET writes = cockpit_repeatkey.writes + 1"
     )
+
+
+def repeat_lock(rows: tuple[str, ...]) -> str:
+    """Lock the township rows (RepeatKey (township, 0, 0, 0)) of case rows `rows` (NEW/OLD), in
+    order, before any rollup row: writers in one township take turns, so the 30-day recount sees
+    the previous writer's committed rows, and since every writer takes its township first and
+    rollup rows after, no two single-case transactions wait on each other in a cycle (moving
+    a case between townships takes both, in order). A township, not a place × category key,
+    because a case changes category (and sometimes grid or village) after intake."""
+    values = ", ".join(f"(COALESCE({r}.township_id, 0))" for r in rows)
+    return _lock(f"(SELECT column1 AS t FROM (VALUES {values}) AS vv) AS v")
+
+
+def case_lock(case_id: str) -> str:
+    """The township lock of a case, before an assignment or pause writes handler rows."""
+    return _lock("(SELECT COALESCE(c.township_id, 0) AS t FROM cases_case c", f"WHERE c.id = {case_id}) AS v")
 
 
 def repeat_statements(d: Dialect, r: str, when: str = "true") -> list[str]:
@@ -276,22 +301,23 @@ def repeat_moved(d: Dialect) -> str:
 def case_change_statements(d: Dialect, op: str) -> list[str]:
     """The case trigger's body for INSERT, UPDATE (of CASE_COLS) or DELETE."""
     if op == "INSERT":
-        return case_statements(d, "NEW", 1) + repeat_statements(d, "NEW")
+        return [repeat_lock(("NEW",)), *case_statements(d, "NEW", 1), *repeat_statements(d, "NEW")]
     if op == "DELETE":
-        return case_statements(d, "OLD", -1) + repeat_statements(d, "OLD")
+        return [repeat_lock(("OLD",)), *case_statements(d, "OLD", -1), *repeat_statements(d, "OLD")]
     moved = repeat_moved(d)
-    return (
-        case_statements(d, "OLD", -1)
-        + case_statements(d, "NEW", 1)
-        + repeat_statements(d, "OLD", moved)
-        + repeat_statements(d, "NEW", moved)
-    )
+    return [
+        repeat_lock(("OLD", "NEW")),
+        *case_statements(d, "OLD", -1),
+        *case_statements(d, "NEW", 1),
+        *repeat_statements(d, "OLD", moved),
+        *repeat_statements(d, "NEW", moved),
+    ]
 
 
 def assignment_statements(d: Dialect, a: str, case_id: str, sign: int) -> list[str]:
     """One assignment row (NEW/OLD) with its case read from cases_case."""
     source = f"FROM cases_case c WHERE c.id = {case_id}"
-    return [
+    return [case_lock(case_id)] + [
         upsert(t, *assignment_contribution(d, a, "c", GRAINS[t], part), sign=sign, source=source)
         for t in HANDLER_TABLES
         for part in ("start", "due")
@@ -312,7 +338,7 @@ def pause_statements(d: Dialect, assignment_id: str, sign: int) -> list[str]:
     """The first pause of an assignment turns its `suspended` on; removing the last turns it off.
     Only the suspended measure moves (the assignment's own triggers handle the rest)."""
     source = f"FROM cases_assignment a JOIN cases_case c ON c.id = a.case_id WHERE a.id = {assignment_id}"
-    out = []
+    out = [case_lock(f"(SELECT case_id FROM cases_assignment WHERE id = {assignment_id})")]
     for t in HANDLER_TABLES:
         keys, _ = assignment_contribution(d, "a", "c", GRAINS[t], "due")
         due = "a.role = 'primary' AND a.status <> 'cancelled'"
@@ -345,6 +371,12 @@ ASSIGNMENT_COLS = (
     "on_time",
 )
 OFF = "EXISTS (SELECT 1 FROM cockpit_rollupstate WHERE suspended)"
+# PostgreSQL: the audit chain's head row is every service transaction's global lock (audit_append
+# holds it to commit). A service that audits before its case write would hold the head and wait
+# for a rollup row another writer holds while that writer waits for the head: take the head
+# first, then the township row, then rollup rows, the same order for everyone. (SQLite writers
+# are serialised by the database lock already.)
+AUDIT_FIRST = "PERFORM 1 FROM audit_auditloghead WHERE id = 1 FOR UPDATE"
 TRIGGERS = ("cockpit_case", "cockpit_assignment", "cockpit_pause")
 
 
@@ -429,7 +461,7 @@ def _pg_triggers(d: Dialect) -> list[str]:
     def func(name: str, body: str) -> str:
         return (
             f"CREATE OR REPLACE FUNCTION {name}_fn() RETURNS trigger LANGUAGE plpgsql AS $fn$\nBEGIN\n"
-            f"  IF {OFF} THEN RETURN NULL; END IF;\n{body}  RETURN NULL;\nEND\n$fn$"
+            f"  IF {OFF} THEN RETURN NULL; END IF;\n  {AUDIT_FIRST};\n{body}  RETURN NULL;\nEND\n$fn$"
         )
 
     case_body = (
@@ -540,16 +572,52 @@ def repeat_rebuild_statements(d: Dialect) -> list[str]:
     ]
 
 
+MEASURES = {
+    "cockpit_caseday": ("intake", "closed", "closed_secs", "rated", "satisfied"),
+    "cockpit_casemonth": ("intake", "closed", "closed_secs", "rated", "satisfied"),
+    "cockpit_gridday": ("intake",),
+    "cockpit_gridmonth": ("intake",),
+    "cockpit_placeday": ("intake", "closed", "closed_secs", "rated", "satisfied"),
+    "cockpit_placemonth": ("intake", "closed", "closed_secs", "rated", "satisfied"),
+    "cockpit_handlerday": HANDLER_MEASURE_NAMES,
+    "cockpit_handlermonth": HANDLER_MEASURE_NAMES,
+}
+
+
+def prune_statements() -> list[str]:
+    """Rows whose every sum is zero (a case moved away, refused, deleted) count for nothing. A
+    place day's n30 may be non-zero on such a row but only days with intake are window ends, and
+    a writer that needs the row again re-creates it and recounts."""
+    return [
+        f"DELETE FROM {t} WHERE " + " AND ".join(f"{m} = 0" for m in measures)
+        for t, measures in MEASURES.items()
+    ]
+
+
+def rollups_prune() -> int:
+    """Delete rollup rows that net to zero (cheap: run it after rebuilds or now and then).
+    Safe beside writers: a row a writer has just brought back above zero is not deleted (the
+    DELETE re-checks the row it waited for), and an upsert after the delete inserts afresh."""
+    deleted = 0
+    with connection.cursor() as cur:
+        for sql in prune_statements():
+            cur.execute(sql)
+            deleted += max(cur.rowcount, 0)
+    return deleted
+
+
 @transaction.atomic
 def rollups_rebuild() -> int:
     """Recompute every rollup from the raw rows (exact); returns the number of rollup rows."""
     from shanzhi.cockpit.models import RollupState
 
     with connection.cursor() as cur:
-        for sql in rebuild_statements(connection.vendor):
+        for sql in rebuild_statements(connection.vendor) + prune_statements():
             cur.execute(sql)
         total = 0
         for t in CASE_TABLES + HANDLER_TABLES:
+            if connection.vendor == "postgresql":
+                cur.execute(f"ANALYZE {t}")  # fresh statistics, or the planner guesses on new rows
             cur.execute(f"SELECT COUNT(*) FROM {t}")
             total += cur.fetchone()[0]
     RollupState.objects.update_or_create(pk=1, defaults={"rebuilt_at": timezone.now()})

@@ -52,3 +52,14 @@ def test_roles(client, loop):
     assert client.get("/api/v1/cockpit/kpis").status_code == 403
     client.force_login(loop.dispatcher)
     assert client.get("/api/v1/cockpit/kpis").status_code == 200
+
+
+def test_without_a_replica_cockpit_reads_use_the_primary(db):
+    from django.db import router
+
+    from shanzhi.cockpit.models import CaseDay
+    from shanzhi.cockpit.replica import on_replica, read_db
+
+    with on_replica():
+        assert read_db() == "default"
+        assert router.db_for_read(CaseDay) == "default"

@@ -374,3 +374,21 @@ def test_place_rollups_follow_moves(loop):
     Case.objects.filter(pk__in=reps[9:10]).update(region=b1, township=b1.parent, grid=grids[b1.pk])
     check_places(loop, f, now, grids)
     rollups_equal_rebuild()
+
+
+def test_rows_that_net_to_zero_are_pruned(loop):
+    from shanzhi.cockpit.rollups import rollups_prune
+
+    bulk_history(loop, n=40)
+    some = list(Case.objects.order_by("id").values_list("pk", flat=True)[:20])
+    Case.objects.filter(pk__in=some).update(received_at=timezone.now() - dt.timedelta(days=900))
+    zero = CaseDay.objects.filter(intake=0, closed=0, closed_secs=0, rated=0, satisfied=0)
+    assert zero.exists()  # the days the cases left
+    before = {m: m.objects.count() for m in (CaseDay, PlaceDay, HandlerDay)}
+    assert rollups_prune() > 0
+    assert not zero.exists()
+    assert all(m.objects.count() <= n for m, n in before.items())
+    rollups_equal_rebuild()
+    rollups_rebuild()
+    assert not zero.exists()
+    assert not PlaceDay.objects.filter(intake=0, closed=0, closed_secs=0, rated=0, satisfied=0).exists()
