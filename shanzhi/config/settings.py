@@ -97,6 +97,8 @@ else:
 DATABASE_URL_READ = env_str("DATABASE_URL_READ", "")
 if DATABASE_URL_READ:
     DATABASES["read"] = dj_database_url.parse(DATABASE_URL_READ, conn_max_age=60)
+# Cockpit panels read from "read" when it exists (shanzhi/cockpit/replica.py); no-op otherwise.
+DATABASE_ROUTERS = ["shanzhi.cockpit.replica.CockpitReadRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 PASSWORD_HASHERS = [
