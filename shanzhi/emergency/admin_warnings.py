@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin import widgets as admin_widgets
 from django.http import HttpRequest
 
 from shanzhi.core.errors import ServiceError
@@ -15,6 +16,11 @@ from shanzhi.emergency.warning_feeds import warning_feed_save
 
 
 class FeedForm(forms.ModelForm):
+    # Declared so the scheme a bare address gets is https (Django 6's default; 5.2 warns).
+    url = forms.URLField(
+        label="地址", max_length=500, assume_scheme="https", widget=admin_widgets.AdminURLFieldWidget
+    )
+
     class Meta:
         model = WarningFeed
         fields = ["name", "url", "format", "enabled", "interval_minutes"]
