@@ -35,6 +35,7 @@ urlpatterns = [
     # The window clerk, the back office, supervision, assisted service.
     path("window/", views_staff.window_view, name="window"),
     path("window/take/", views_staff.ticket_take_view, name="ticket_take"),
+    path("window/waiting/", views_staff.window_waiting_view, name="window_waiting"),
     path("window/<int:pk>/call/", views_staff.window_call_view, name="window_call"),
     path("window/tickets/<int:pk>/<str:action>/", views_staff.ticket_act_view, name="ticket_act"),
     path("window/intake/", views_staff.intake_view, name="intake"),

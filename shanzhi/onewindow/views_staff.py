@@ -9,7 +9,9 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,7 +25,7 @@ from shanzhi.onewindow import applications as svc
 from shanzhi.onewindow import assisted, materials, queue, selectors
 from shanzhi.onewindow.escalation import LEVEL_LABELS
 from shanzhi.onewindow.models import Bundle, Channel, ServiceItem, Theme
-from shanzhi.onewindow.models_applications import ConsentMethod, ProxyReason
+from shanzhi.onewindow.models_applications import ApplicationStatus, ConsentMethod, ProxyReason
 from shanzhi.onewindow.models_queue import QueueTicket, ServiceWindow
 from shanzhi.onewindow.views_apply import (
     answers_from,
@@ -33,6 +35,7 @@ from shanzhi.onewindow.views_apply import (
     questions_context,
 )
 from shanzhi.onewindow.views_common import ASSIST, BACK_OFFICE, CLERK, SUPERVISE, new_token, page
+from shanzhi.web import live
 
 # --- the window: queue numbers ---------------------------------------------------------------------
 
@@ -61,7 +64,7 @@ def window_view(request: HttpRequest) -> HttpResponse:
             "windows": windows,
             "window": window,
             "current": queue.current_ticket(window=window) if window else None,
-            "waiting": list(queue.waiting_list(hall=hall)[:50]) if hall else [],
+            **_waiting_context(request, hall=hall, now=timezone.now()),
             "halls": halls,
             "hall": hall,
             "themes": Theme.choices,
@@ -70,6 +73,34 @@ def window_view(request: HttpRequest) -> HttpResponse:
             "baseline": queue.BASELINE_WAIT_MINUTES,
             "target": queue.TARGET_WAIT_MINUTES,
         },
+    )
+
+
+def _waiting_context(request: HttpRequest, *, hall: Region | None, now: dt.datetime) -> dict[str, Any]:
+    """The hall's waiting numbers and, for the live refresh, how many were taken since the last one."""
+    if hall is None:
+        return {"waiting": [], "waiting_count": 0, "waiting_url": "", "new_count": 0}
+    waiting = queue.waiting_list(hall=hall)
+    since = live.since_of(request.GET, now=now)
+    url = live.with_since(reverse("onewindow:window_waiting"), QueryDict(f"hall={hall.code}"), now=now)
+    return {
+        "waiting": list(waiting[:50]),
+        "waiting_count": waiting.count(),
+        "waiting_url": url,
+        "new_count": waiting.filter(taken_at__gt=since).count() if since else 0,
+        "refreshed_at": now,
+    }
+
+
+@page(roles=CLERK)
+@require_GET
+def window_waiting_view(request: HttpRequest) -> HttpResponse:
+    """The hall's waiting list alone, for the window page's 20-second live refresh."""
+    hall = queue.hall_list(user=request.user).filter(code=request.GET.get("hall", "")[:12]).first()
+    if hall is None:
+        raise NotFound("服务大厅不存在或不在您的管辖范围内")
+    return render(
+        request, "onewindow/_waiting.html", _waiting_context(request, hall=hall, now=timezone.now())
     )
 
 
@@ -380,16 +411,48 @@ def visit_done_view(request: HttpRequest, pk: int) -> HttpResponseBase:
 # --- back office and supervision ----------------------------------------------------------------------
 
 
+BACK_OFFICE_STATUSES = (
+    ApplicationStatus.SUBMITTED,
+    ApplicationStatus.ACCEPTED,
+    ApplicationStatus.IN_REVIEW,
+    ApplicationStatus.CORRECTION_REQUESTED,
+)
+PER_PAGE = 30
+
+
 @page(roles=BACK_OFFICE)
 @require_GET
 def back_office_view(request: HttpRequest) -> HttpResponse:
+    """后台审批: the department's queue, filtered by state or a search, 30 a page."""
     now = timezone.now()
-    apps = list(app_selectors.back_office_queue(user=request.user)[:200])
+    qs = app_selectors.back_office_queue(user=request.user)
+    status = request.GET.get("status", "")
+    status = status if status in BACK_OFFICE_STATUSES else ""
+    if status:
+        qs = qs.filter(status=status)
+    q = (request.GET.get("q") or "").strip()[:50]
+    if q:
+        qs = qs.filter(
+            Q(number__icontains=q)
+            | Q(applicant_name__icontains=q)
+            | Q(item__name__icontains=q)
+            | Q(bundle__name__icontains=q)
+        )
+    paged = Paginator(qs, PER_PAGE).get_page(request.GET.get("page"))
     staff = staff_of(user=request.user)
     return render(
         request,
         "onewindow/back_office.html",
-        {"apps": apps, "now": now, "department": staff.handler if staff else None},
+        {
+            "apps": list(paged.object_list),
+            "page": paged,
+            "now": now,
+            "department": staff.handler if staff else None,
+            "status": status,
+            "statuses": [(s, ApplicationStatus(s).label) for s in BACK_OFFICE_STATUSES],
+            "q": q,
+            "filtered": bool(status or q),
+        },
     )
 
 

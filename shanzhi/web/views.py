@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from shanzhi.core.selectors import roles_of
 from shanzhi.web.home import work_areas
 from shanzhi.web.selectors import jurisdiction_summary, org_tree
+from shanzhi.web.work import my_work
 
 
 class LoginView(auth_views.LoginView):
@@ -31,7 +32,11 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "web/home.html",
-        {"areas": work_areas(roles=roles), "summary": jurisdiction_summary(user=request.user)},
+        {
+            "work": my_work(user=request.user, roles=roles),
+            "areas": work_areas(roles=roles),
+            "summary": jurisdiction_summary(user=request.user),
+        },
     )
 
 
