@@ -23,6 +23,7 @@ from shanzhi.core.selectors import has_role, jurisdiction_root, staff_of
 from shanzhi.emergency.models import OPEN_STATUSES, GridTask, TaskKind, TaskStatus
 from shanzhi.grid.models import Grid, GridWorker, Household
 from shanzhi.notify.models import MessageChannel
+from shanzhi.notify.outbox_insert import pg_copy
 from shanzhi.notify.services import Outgoing, Recipient, message_queue_batch
 
 # Who may hand out tasks, and who above the grid may act on one.
@@ -196,25 +197,20 @@ def _fill(template: str, **values: Any) -> str:
 
 # The M2M table Django made for GridTask.households (its default name; a test checks it).
 LINK_TABLE = "emergency_gridtask_households"
-LINK_ARRAY_SQL = (
-    "INSERT INTO emergency_gridtask_households (gridtask_id, household_id) "
-    "SELECT * FROM unnest(%s::bigint[], %s::bigint[])"
-)
 LINK_VALUES_SQL = "INSERT INTO emergency_gridtask_households (gridtask_id, household_id) VALUES "
 LINK_CHUNK = 1000  # rows per statement on SQLite: 2,000 parameters, under its limit
 
 
 def _link_households(created: list[GridTask], tasks: list[GridTaskSpec]) -> None:
     """The M2M rows without a model instance or a round trip per row: an incident over a town
-    links tens of thousands of households. PostgreSQL takes all the pairs as two arrays."""
+    links tens of thousands of households. PostgreSQL takes the pairs by COPY."""
     pairs = [
         (task.pk, list(dict.fromkeys(spec.household_ids))) for task, spec in zip(created, tasks, strict=True)
     ]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            task_ids = [task_id for task_id, ids in pairs for _ in ids]
-            if task_ids:
-                cursor.execute(LINK_ARRAY_SQL, [task_ids, [hid for _, ids in pairs for hid in ids]])
+            pairs_iter = ((task_id, hid) for task_id, ids in pairs for hid in ids)
+            pg_copy(cursor, table=LINK_TABLE, columns=["gridtask_id", "household_id"], rows=pairs_iter)
             return
         rows = [(task_id, hid) for task_id, ids in pairs for hid in ids]
         for start in range(0, len(rows), LINK_CHUNK):

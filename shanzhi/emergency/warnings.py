@@ -46,6 +46,7 @@ from shanzhi.emergency.tasks_services import GridTaskSpec, grid_task_create_many
 from shanzhi.grid.areas import Area, Targets, area_from_geojson, area_resolve
 from shanzhi.grid.models import Grid, Household
 from shanzhi.notify.models import MessageChannel
+from shanzhi.notify.outbox_insert import pg_copy
 from shanzhi.notify.services import Recipient, message_queue_many
 
 # Machines (a provincial platform, a sensor gateway) post with a token of a `sensor` account.
@@ -443,12 +444,11 @@ TASK_NOTICES: dict[str, str] = {
 # (warning, household, channel, rank, care, message, task): plain tuples, as inserted.
 DeliveryRow = tuple[int, int, str, int, bool, int | None, int | None]
 DELIVERY_FIELDS = ("warning", "household", "channel", "rank", "care", "message", "task")
-DELIVERY_TYPES = ("bigint", "bigint", "text", "int", "boolean", "bigint", "bigint")
 
 
 def _insert_deliveries(rows: list[DeliveryRow]) -> None:
     """Below the ORM: for 100 000 households its per-value work dominates bulk_create.
-    PostgreSQL takes every row as one unnest of arrays; SQLite an executemany (a C loop)."""
+    PostgreSQL takes the rows by COPY; SQLite by executemany (both loops are in C)."""
     if not rows:
         return
     connection = transaction.get_connection()
@@ -458,9 +458,7 @@ def _insert_deliveries(rows: list[DeliveryRow]) -> None:
     table = qn(WarningDelivery._meta.db_table)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            arrays = ", ".join(f"%s::{t}[]" for t in DELIVERY_TYPES)
-            sql = f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays})"  # noqa: S608
-            cursor.execute(sql, [list(col) for col in zip(*rows, strict=True)])
+            pg_copy(cursor, table=table, columns=[qn(concrete[f]) for f in DELIVERY_FIELDS], rows=rows)
             return
         marks = ", ".join(["%s"] * len(DELIVERY_FIELDS))
         sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608

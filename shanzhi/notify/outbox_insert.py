@@ -5,14 +5,15 @@ The ids are taken first, then the rows are inserted with them, so the caller get
 own order without reading anything back: on PostgreSQL from the table's sequence (`nextval`, safe
 beside other writers); on SQLite from the table's AUTOINCREMENT counter, which is safe because a
 write transaction there holds the database's only write lock (settings: IMMEDIATE transactions)
-and this runs inside one. PostgreSQL then takes every row in one INSERT … SELECT FROM unnest(…) of
-arrays; SQLite an executemany (its loop is in C).
+and this runs inside one. PostgreSQL then takes the rows by COPY; SQLite by executemany (both
+loops are in C).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from django.db import transaction
 
@@ -21,17 +22,18 @@ from shanzhi.notify.models import Message, MessageStatus
 SQLITE_BATCH = 10_000
 
 
-@dataclass(frozen=True)
-class Row:
-    """What varies between the messages of one batch."""
+# What varies between the messages of one batch, as a plain tuple (a frozen dataclass per row
+# costs more than the insert): recipient id, phone, email, subject, body, object type, object id.
+Row = tuple[int | None, str, str, str, str, str, str]
 
-    recipient_id: int | None
-    phone: str
-    email: str
-    subject: str
-    body: str
-    object_type: str
-    object_id: str
+
+def pg_copy(cursor: Any, *, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """COPY rows into a PostgreSQL table (quoted names given): psycopg formats each row in C, the
+    fastest way in for tens of thousands of rows, and one statement."""
+    quoted = ", ".join(columns)
+    with cursor.cursor.copy(f"COPY {table} ({quoted}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def reserve_ids(n: int) -> list[int]:
@@ -79,47 +81,17 @@ def insert_messages(*, channel: str, kind: str, status: str, now: dt.datetime, r
     next_attempt = None if in_app else created
     qn = connection.ops.quote_name
     concrete = {f.name: f.column for f in Message._meta.concrete_fields}
-    columns = ", ".join(qn(concrete[c]) for c in _COLUMNS)
+    names = [qn(concrete[c]) for c in _COLUMNS]
     table = qn(Message._meta.db_table)
+    tail = (channel, kind, status, created, delivered, next_attempt, 0, "", "")
+    values = ((pk, *r, *tail) for pk, r in zip(ids, rows, strict=True))
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # The texts repeat (one warning, one body): sent once each and picked by index.
-            texts: dict[str, int] = {}
-
-            def code(value: str) -> int:
-                return texts.setdefault(value, len(texts) + 1)
-
-            idx = {
-                name: [code(getattr(r, name)) for r in rows]
-                for name in ("subject", "body", "object_type", "object_id")
-            }
-            sql = (
-                f"INSERT INTO {table} ({columns}) "  # noqa: S608 (names are ours)
-                "SELECT u.id, u.recipient, u.phone, u.email, t.v[u.s], t.v[u.b], t.v[u.ot], t.v[u.oi], "
-                "%s, %s, %s, %s, %s, %s, 0, '', '' "
-                "FROM (SELECT %s::text[] AS v) AS t, "
-                "unnest(%s::bigint[], %s::bigint[], %s::text[], %s::text[], "
-                "%s::int[], %s::int[], %s::int[], %s::int[]) "
-                "AS u(id, recipient, phone, email, s, b, ot, oi)"
-            )
-            cursor.execute(
-                sql,
-                [
-                    channel, kind, status, created, delivered, next_attempt, list(texts),
-                    ids, [r.recipient_id for r in rows], [r.phone for r in rows], [r.email for r in rows],
-                    idx["subject"], idx["body"], idx["object_type"], idx["object_id"],
-                ],
-            )  # fmt: skip
+            pg_copy(cursor, table=table, columns=names, rows=values)
             return ids
         marks = ", ".join(["%s"] * len(_COLUMNS))
-        sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608 (names are ours)
-        values = [
-            (
-                pk, r.recipient_id, r.phone, r.email, r.subject, r.body, r.object_type, r.object_id,
-                channel, kind, status, created, delivered, next_attempt, 0, "", "",
-            )
-            for pk, r in zip(ids, rows, strict=True)
-        ]  # fmt: skip
-        for start in range(0, len(values), SQLITE_BATCH):
-            cursor.executemany(sql, values[start : start + SQLITE_BATCH])
+        sql = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks})"  # noqa: S608 (names are ours)
+        batch = list(values)
+        for start in range(0, len(batch), SQLITE_BATCH):
+            cursor.executemany(sql, batch[start : start + SQLITE_BATCH])
     return ids

@@ -130,12 +130,24 @@ def message_queue_many(
     worded once and inserted in bulk, in the order given (that is the order of delivery).
     Returns the new messages' ids in that order. Called inside the caller's transaction; on
     commit the worker gets the ids in chunks."""
-    return message_queue_batch(
-        channel=channel,
-        kind=kind,
-        messages=[Outgoing(recipient=r, body=body, obj=obj, subject=subject) for r in recipients],
-        context=context,
-    )
+    _check_recipients(channel, recipients)
+    if not recipients:
+        return []
+    text, subject = _word(kind, channel, body, subject, context)
+    object_type, object_id = _about(obj)
+    rows: list[Row] = [
+        (
+            getattr(r.user, "pk", None),
+            _phone_of(r, channel),
+            _email_of(r, channel),
+            subject,
+            text,
+            object_type,
+            object_id,
+        )
+        for r in recipients
+    ]
+    return _queue_rows(channel, kind, rows)
 
 
 def message_queue_batch(
@@ -146,39 +158,57 @@ def message_queue_batch(
     channel) once per distinct text and inserted in bulk in the order given. Returns the ids in
     that order; nothing is read back. Called inside the caller's transaction (one is opened
     otherwise); SMS and e-mail go to the worker on commit, in chunks."""
-    if channel not in MessageChannel.values:
-        raise ValueError(f"unknown channel {channel!r}")
+    _check_recipients(channel, [m.recipient for m in messages])
     if not messages:
         return []
+    worded: dict[tuple[str, str], tuple[str, str]] = {}
+    rows: list[Row] = []
     for m in messages:
+        key = (m.body, m.subject)
+        if key not in worded:
+            worded[key] = _word(kind, channel, m.body, m.subject, context)
+        text, subject = worded[key]
         r = m.recipient
+        rows.append(
+            (
+                getattr(r.user, "pk", None),
+                _phone_of(r, channel),
+                _email_of(r, channel),
+                subject,
+                text,
+                *_about(m.obj),
+            )
+        )
+    return _queue_rows(channel, kind, rows)
+
+
+def _check_recipients(channel: str, recipients: list[Recipient]) -> None:
+    if channel not in MessageChannel.values:
+        raise ValueError(f"unknown channel {channel!r}")
+    for r in recipients:
         if channel == MessageChannel.IN_APP and r.user is None:
             raise ValueError("an in-app message needs a recipient user")
         if channel == MessageChannel.SMS and not r.phone:
             raise ValueError("an SMS needs a phone number")
         if channel == MessageChannel.EMAIL and not (r.email or getattr(r.user, "email", "")):
             raise ValueError("an e-mail needs an address")
-    worded: dict[tuple[str, str], tuple[str, str]] = {}
-    rows: list[Row] = []
-    for m in messages:
-        key = (m.body, m.subject)
-        if key not in worded:
-            wording = render(code=kind, channel=channel, context={"body": m.body, **(context or {})})
-            if not wording.body:
-                raise ValueError(f"message {kind} renders empty")
-            worded[key] = (wording.body, (m.subject or wording.subject)[:128])
-        text, subject = worded[key]
-        rows.append(
-            Row(
-                recipient_id=getattr(m.recipient.user, "pk", None),
-                phone=_phone_of(m.recipient, channel),
-                email=_email_of(m.recipient, channel),
-                subject=subject,
-                body=text,
-                object_type=m.obj._meta.label_lower if m.obj is not None else "",
-                object_id=str(m.obj.pk) if m.obj is not None else "",
-            )
-        )
+
+
+def _word(
+    kind: str, channel: str, body: str, subject: str, context: dict[str, Any] | None
+) -> tuple[str, str]:
+    """(body, subject) as the template for (kind, channel) words them."""
+    wording = render(code=kind, channel=channel, context={"body": body, **(context or {})})
+    if not wording.body:
+        raise ValueError(f"message {kind} renders empty")
+    return wording.body, (subject or wording.subject)[:128]
+
+
+def _about(obj: models.Model | None) -> tuple[str, str]:
+    return (obj._meta.label_lower, str(obj.pk)) if obj is not None else ("", "")
+
+
+def _queue_rows(channel: str, kind: str, rows: list[Row]) -> list[int]:
     in_app = channel == MessageChannel.IN_APP
     status = MessageStatus.DELIVERED if in_app else MessageStatus.QUEUED
     with transaction.atomic():
