@@ -119,6 +119,7 @@ def test_issue_a_warning_download_cap_and_start_an_incident(live_server: Any, wo
         assert phone.url.endswith(f"/emergency/{incident.pk}/")
         assert incident.grid_count == 2 and incident.household_count == 3
         assert phone.get_by_role("heading", level=1).inner_text().startswith("善水县发布台风橙色预警")
+        assert phone.locator("#stat-done").inner_text() == "0"  # the live board, per grid
         check(phone, PHONE["width"])
         phone.context.close()
 
