@@ -460,9 +460,11 @@ def back_office_view(request: HttpRequest) -> HttpResponse:
 @require_GET
 def overdue_view(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
-    apps = list(app_selectors.overdue_list(user=request.user, now=now)[:300])
+    paged = Paginator(app_selectors.overdue_list(user=request.user, now=now), PER_PAGE).get_page(
+        request.GET.get("page")
+    )
     rows = []
-    for app in apps:
+    for app in paged.object_list:
         level = "county" if app.county_escalated_at else "escalation" if app.escalated_at else ""
         rows.append(
             {
@@ -471,4 +473,4 @@ def overdue_view(request: HttpRequest) -> HttpResponse:
                 "overdue_hours": round((now - app.deadline).total_seconds() / 3600, 1) if app.deadline else 0,
             }
         )
-    return render(request, "onewindow/overdue.html", {"rows": rows, "now": now})
+    return render(request, "onewindow/overdue.html", {"rows": rows, "now": now, "page": paged})

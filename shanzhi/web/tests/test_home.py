@@ -286,3 +286,17 @@ def test_pager_tag_keeps_the_query_without_page_and_since(rf):
     assert 'href="/x/?status=open&amp;page=3"' in html and "since" not in html
     assert 'href="/x/?status=open&amp;page=5"' in html and "末页" in html and "首页" not in html
     assert "第 2 / 5 页(共 150 件)" in html
+
+
+def test_overdue_applications_page_in_thirties(people, catalog, as_):  # noqa: F811
+    from shanzhi.onewindow.models_applications import Application
+
+    for _ in range(31):
+        accepted(people, catalog)
+    Application.objects.update(deadline=timezone.now() - dt.timedelta(hours=5))
+    c = as_(people.supervisor)
+    first = c.get("/services/overdue/").content.decode()
+    assert "共 31 件" in first and "第 1 / 2 页(共 31 件)" in first
+    second = c.get("/services/overdue/", {"page": "2"}).content.decode()
+    assert second.count('<a href="/services/applications/') == 1
+    assert c.get("/services/overdue/", {"page": "-1"}).status_code == 200
