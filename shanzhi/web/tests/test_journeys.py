@@ -7,6 +7,7 @@ One chromium for the module; each journey opens its own context (its own cookies
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
 from io import BytesIO
 from typing import Any
@@ -14,6 +15,7 @@ from urllib.parse import urljoin
 
 import pytest
 import shapely
+from django.db.models import Count
 from openpyxl import load_workbook
 from playwright.sync_api import Browser, Page, expect
 
@@ -53,6 +55,30 @@ def browser() -> Iterator[Browser]:
         yield launched
 
 
+@pytest.fixture(scope="module")
+def one_request_at_a_time(live_server: Any) -> Iterator[None]:
+    """The live server answers in threads that share the test's one in-memory SQLite connection;
+    a page that fetches in parallel (the cockpit's charts) can then hang both threads inside
+    SQLite. For this module the server's threads take turns: each request runs and its body is
+    read under one lock."""
+    server = live_server.thread.httpd
+    app = server.get_app()
+    lock = threading.Lock()
+
+    def serial(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        with lock:
+            result = app(environ, start_response)
+            try:
+                return list(result)
+            finally:
+                if hasattr(result, "close"):
+                    result.close()
+
+    server.set_app(serial)
+    yield
+    server.set_app(app)
+
+
 @pytest.fixture(autouse=True)
 def _media(settings: Any, tmp_path: Any) -> None:
     """Uploaded photos and materials go to a temp dir, not the checkout's var/media."""
@@ -66,7 +92,7 @@ def _no_auto_dispatch(db: Any) -> None:
 
 
 @pytest.fixture
-def open_as(browser: Browser, live_server: Any) -> Iterator[Any]:
+def open_as(browser: Browser, live_server: Any, one_request_at_a_time: None) -> Iterator[Any]:
     """Sign a user in through the login page in a fresh context; the contexts close after the test."""
     contexts: list[Any] = []
 
@@ -120,6 +146,9 @@ def test_resident_reports_with_a_photo_and_later_rates(open_as, loop):  # noqa: 
     expect(notice).to_be_visible()
     number = case_number(notice.inner_text())
     expect(page.locator("h1.case-title")).to_contain_text("已受理")
+    shot = page.get_by_role("img", name="上报照片 1")
+    shot.scroll_into_view_if_needed()
+    assert shot.evaluate("img => img.decode().then(() => img.naturalWidth)") == 32  # her photo, served
     idle(page)
     case = Case.objects.get(number=number)
     assert case.reporter_id == loop.resident.pk and case.channel == Channel.APP
@@ -382,7 +411,6 @@ def test_leader_opens_the_cockpit_and_exports(open_as, county):
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     nav(page, "驾驶舱")
     page.wait_for_url("**/cockpit/")
-    expect(page.locator(".tile-intake .tile-value")).to_contain_text("6")
     page.locator("#chart-intake_daily canvas").first.wait_for(timeout=15_000)
     with page.expect_download() as info:
         page.locator(".panel-category_shares a.export").click()
@@ -391,4 +419,10 @@ def test_leader_opens_the_cockpit_and_exports(open_as, county):
     book = load_workbook(BytesIO(download.path().read_bytes()))
     cells = [c for row in book.worksheets[0].iter_rows(values_only=True) for c in row if c is not None]
     assert "诉求类别占比" in cells
+    # The workbook's counts are the database's: every category's cases, none left out.
+    idle(page)
+    expected = dict(Case.objects.values_list("category__code").annotate(n=Count("id")).order_by())
+    expect(page.locator(".tile-intake .tile-value")).to_have_text(f"{sum(expected.values())}件")
+    rows = {r[0]: r for r in book.worksheets[0].iter_rows(values_only=True) if r and r[0] in expected}
+    assert {code: rows[code][3] for code in expected} == expected, rows
     assert not errors, errors
