@@ -236,8 +236,9 @@ def test_dispatcher_corrects_triage_and_dispatches(open_as, loop):  # noqa: F811
     panel.get_by_label("派遣说明(可选)").fill("请三日内清运")
     panel.get_by_role("button", name="立案并派遣").click()
     expect(page.get_by_text(f"{case.number} 已派遣至 县城管局")).to_be_visible()
+    expect(page.locator(f"#row-{case.number}")).to_have_count(0)  # it left the queue
 
-    idle(page)
+    page.context.close()  # the queue refreshes itself; nothing may query beside the checks below
     case.refresh_from_db()
     assert case.status == CaseStatus.DISPATCHED
     assert case.category_id == right.pk and case.suggested_category_id == wrong.pk
@@ -398,7 +399,7 @@ def test_approver_reviews_and_approves(open_as, people, catalog):  # noqa: F811
     idle(page)
     app.refresh_from_db()
     assert app.status == ApplicationStatus.APPROVED and app.decided_at is not None
-    assert app.decision == "准予参保登记,次月起缴费"
+    assert app.decision == "准予参保登记,次月起缴费" and app.decided_by_id == people.approver.pk
 
 
 # --- 8. leader ---------------------------------------------------------------------------------------
