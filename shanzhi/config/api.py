@@ -65,9 +65,18 @@ def auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     )
 
 
+# Ninja raises HttpError(400, "Cannot parse request body…") for a body that is not JSON; clients
+# get a stable code and a Chinese message for it like for every other refusal.
+_BODY_UNPARSABLE = "Cannot parse request body"
+
+
 @api.exception_handler(HttpError)
 def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    return api.create_response(request, {"code": "http_error", "message": str(exc)}, status=exc.status_code)
+    if exc.status_code == 400 and str(exc).startswith(_BODY_UNPARSABLE):
+        body = {"code": "malformed_json", "message": "请求体不是有效的 JSON,请检查格式后重试"}
+    else:
+        body = {"code": "http_error", "message": str(exc)}
+    return api.create_response(request, body, status=exc.status_code)
 
 
 def register_routers() -> None:

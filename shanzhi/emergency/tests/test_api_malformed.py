@@ -53,5 +53,5 @@ def test_malformed_json_is_a_clear_error_and_changes_nothing(world: World, body:
         resp = _client(world.users[user]).post(url, data=body, content_type="application/json")
         assert resp.status_code == 400, (url, resp.content)
         answer = resp.json()
-        assert answer["code"] == "http_error" and answer["message"], (url, answer)
+        assert answer["code"] == "malformed_json" and answer["message"], (url, answer)
     assert _state() == before

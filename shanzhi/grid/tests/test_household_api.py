@@ -81,7 +81,7 @@ def test_create_update_deactivate(mapped: Mapped, people: People) -> None:
 @pytest.mark.parametrize(
     ("body", "status", "code"),
     [
-        ("{not json", 400, "http_error"),
+        ("{not json", 400, "malformed_json"),
         ({"address": "a", "head_name": "b", "lon": "east", "lat": 28.4}, 422, "invalid_input"),
         ({"address": "a", "head_name": "b", "lon": 119.64, "lat": 128.4}, 422, "invalid_input"),
         (
