@@ -1,9 +1,9 @@
 """CAP warning benchmark: a polygon over ~100 000 households — parse + validate, resolve the
 targets (< 1 s is the target), and the whole fan-out (SMS queued, visit and defence tasks).
 
-    .venv/bin/python bench/cap_targeting.py                  # throwaway SQLite database in a temp dir
-    .venv/bin/python bench/cap_targeting.py --households 200000 --runs 10
-    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/cap_bench .venv/bin/python bench/cap_targeting.py
+    .venv/bin/python bench/cap_targeting_bench.py                  # throwaway SQLite database in a temp dir
+    .venv/bin/python bench/cap_targeting_bench.py --households 200000 --runs 10
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/cap_bench .venv/bin/python bench/cap_targeting_bench.py
         (an empty PostgreSQL database you can throw away; the script migrates it and loads the demo)
 
 Loads the demo county (≈ 450 grids) and spreads households evenly over the grids (one in ten

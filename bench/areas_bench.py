@@ -1,8 +1,8 @@
 """Area → targets benchmark: a polygon over ~100 000 households resolves in under one second.
 
-    .venv/bin/python bench/areas.py                      # throwaway SQLite database in a temp dir
-    .venv/bin/python bench/areas.py --households 200000 --runs 30
-    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/areas_bench .venv/bin/python bench/areas.py
+    .venv/bin/python bench/areas_bench.py                      # throwaway SQLite database in a temp dir
+    .venv/bin/python bench/areas_bench.py --households 200000 --runs 30
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/areas_bench .venv/bin/python bench/areas_bench.py
         (an empty PostgreSQL database you can throw away; the script migrates it and loads the demo)
 
 Loads the demo county (≈ 450 grids), adds households spread evenly over the grids (points
