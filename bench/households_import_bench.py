@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/households_import_bench.py                 # throwaway SQLite database
     .venv/bin/python bench/households_import_bench.py --rows 5000
-    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/hh_bench .venv/bin/python bench/households_import_bench.py
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/hh_bench \
+        .venv/bin/python bench/households_import_bench.py
         (an empty PostgreSQL database you can throw away)
 
 Loads the demo county, writes an .xlsx of households spread over the grids (half name their

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import importlib
 import datetime as dt
+import importlib
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
