@@ -199,6 +199,14 @@ def _group(
             acc[m] += row.get(m) or 0
 
 
+def _sum_rows(qs: QuerySet[Any], by: tuple[str, ...], sums: dict[str, Any]) -> Iterable[dict[str, Any]]:
+    """SUM per `by` group; with no grouping one aggregate row (an empty `values()` would select
+    and group by every column, returning each rollup row to Python)."""
+    if not by:
+        return [qs.aggregate(**sums)]
+    return qs.values(*by).annotate(**sums).order_by()
+
+
 def _norm(v: Any) -> Any:
     if isinstance(v, dt.datetime):
         return v.astimezone(SH).date() if v.tzinfo else v.date()
@@ -250,7 +258,7 @@ def _rollup_sums(
     day_ranges = [(start, end)]
     if first is not None and last is not None:
         month_rows = flt(month_model.objects.filter(month__gte=first, month__lte=last))  # type: ignore[attr-defined]
-        _group(month_rows.values(*by).annotate(**sums).order_by(), by, measures, out)
+        _group(_sum_rows(month_rows, by, sums), by, measures, out)
         next_month = (last.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
         day_ranges = [(start, first - dt.timedelta(days=1)), (next_month, end)]
     for lo, hi in day_ranges:
@@ -259,7 +267,7 @@ def _rollup_sums(
         rows = flt(day_model.objects.filter(day__gte=lo, day__lte=hi))  # type: ignore[attr-defined]
         if "month" in by:
             rows = rows.annotate(month=TruncMonth("day"))
-        _group(rows.values(*by).annotate(**sums).order_by(), by, measures, out)
+        _group(_sum_rows(rows, by, sums), by, measures, out)
     return out
 
 
@@ -390,15 +398,8 @@ def handler_sums(
     first, last = (None, None) if "day" in by else _months(start, end)
     day_ranges = [(start, end)]
     if first is not None and last is not None:
-        _group(
-            flt(HandlerMonth.objects.filter(month__gte=first, month__lte=last))
-            .values(*by)
-            .annotate(**sums)
-            .order_by(),
-            by,
-            HANDLER_MEASURES,
-            out,
-        )
+        month_rows = flt(HandlerMonth.objects.filter(month__gte=first, month__lte=last))
+        _group(_sum_rows(month_rows, by, sums), by, HANDLER_MEASURES, out)
         next_month = (last.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
         day_ranges = [(start, first - dt.timedelta(days=1)), (next_month, end)]
     for lo, hi in day_ranges:
@@ -407,7 +408,7 @@ def handler_sums(
         rows = flt(HandlerDay.objects.filter(day__gte=lo, day__lte=hi))
         if "month" in by:
             rows = rows.annotate(month=TruncMonth("day"))
-        _group(rows.values(*by).annotate(**sums).order_by(), by, HANDLER_MEASURES, out)
+        _group(_sum_rows(rows, by, sums), by, HANDLER_MEASURES, out)
     return out
 
 
