@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -112,3 +113,28 @@ def _browser_async_ok(request: Any) -> None:
     # Playwright's sync API runs an event loop in this thread; Django must still allow ORM calls.
     if request.node.get_closest_marker("browser"):
         os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+        if "live_server" in request.fixturenames:
+            _serialise(request.getfixturevalue("live_server").thread.httpd)
+
+
+def _serialise(server: Any) -> None:
+    """The live server answers in threads that share the test's one SQLite connection; a page
+    that fetches in parallel (the cockpit's charts, htmx polls) could then hang two threads
+    inside SQLite. The threads take turns: each request runs, and its body is read, under one
+    lock. The server lives for the session, so it is wrapped once."""
+    if getattr(server, "serialised", False):
+        return
+    app = server.get_app()
+    lock = threading.Lock()
+
+    def serial(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        with lock:
+            result = app(environ, start_response)
+            try:
+                return list(result)
+            finally:
+                if hasattr(result, "close"):
+                    result.close()
+
+    server.set_app(serial)
+    server.serialised = True

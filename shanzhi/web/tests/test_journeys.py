@@ -7,7 +7,6 @@ One chromium for the module; each journey opens its own context (its own cookies
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from io import BytesIO
 from typing import Any
@@ -55,30 +54,6 @@ def browser() -> Iterator[Browser]:
         yield launched
 
 
-@pytest.fixture(scope="module")
-def one_request_at_a_time(live_server: Any) -> Iterator[None]:
-    """The live server answers in threads that share the test's one in-memory SQLite connection;
-    a page that fetches in parallel (the cockpit's charts) can then hang both threads inside
-    SQLite. For this module the server's threads take turns: each request runs and its body is
-    read under one lock."""
-    server = live_server.thread.httpd
-    app = server.get_app()
-    lock = threading.Lock()
-
-    def serial(environ: dict[str, Any], start_response: Any) -> list[bytes]:
-        with lock:
-            result = app(environ, start_response)
-            try:
-                return list(result)
-            finally:
-                if hasattr(result, "close"):
-                    result.close()
-
-    server.set_app(serial)
-    yield
-    server.set_app(app)
-
-
 @pytest.fixture(autouse=True)
 def _media(settings: Any, tmp_path: Any) -> None:
     """Uploaded photos and materials go to a temp dir, not the checkout's var/media."""
@@ -92,7 +67,7 @@ def _no_auto_dispatch(db: Any) -> None:
 
 
 @pytest.fixture
-def open_as(browser: Browser, live_server: Any, one_request_at_a_time: None) -> Iterator[Any]:
+def open_as(browser: Browser, live_server: Any) -> Iterator[Any]:
     """Sign a user in through the login page in a fresh context; the contexts close after the test."""
     contexts: list[Any] = []
 
