@@ -27,6 +27,7 @@ from shanzhi.cockpit.sums import (
     handler_sums,
     local_start,
     open_primary,
+    open_primary_count,
     scope_of,
 )
 from shanzhi.core.models import Handler, Region
@@ -88,11 +89,10 @@ def kpis(*, user: Any, f: CockpitFilter, now: dt.datetime) -> dict[str, Any]:
     today = _local_today(now)
     today_intake = case_sums(s, today, today).get((), {}).get("intake", 0)
     open_ = case_queryset(s).filter(status__in=OPEN_STATUSES).count()
-    primary = open_primary(s)
-    due_today = primary.filter(
-        deadline__gte=max(local_start(today), now), deadline__lt=local_start(today) + dt.timedelta(days=1)
-    ).count()
-    overdue = primary.filter(deadline__lt=now).count()
+    due_today = open_primary_count(
+        s, deadline__gte=max(local_start(today), now), deadline__lt=local_start(today) + dt.timedelta(days=1)
+    )
+    overdue = open_primary_count(s, deadline__lt=now)
     apps = _applications(user, s, f)
     g = {**dict.fromkeys(("intake", "closed", "closed_secs", "rated", "satisfied"), 0), **c}
     hh = {**dict.fromkeys(("dispatched", "responded", "due", "on_time", "suspended"), 0), **h}
