@@ -9,7 +9,7 @@ PG_URL ?= postgresql://postgres@127.0.0.1:5432/shanzhi
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install assets migrate demo serve lint typecheck pytest pytest-sqlite pytest-postgres browser clean bench screenshots
+.PHONY: run test install assets migrate demo serve lint typecheck pytest pytest-sqlite pytest-postgres browser sqlite-and-browser clean bench screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -64,7 +64,16 @@ browser: install
 	  apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; fi
 	env -u DATABASE_URL $(BIN)/pytest -m browser
 
-test: lint typecheck pytest-sqlite pytest-postgres browser
+# The PostgreSQL pass and the SQLite passes (unit, then browser) share no database, so they run side
+# by side on the two cores; -O prints each one's output whole when it ends. `check` first creates
+# var/secret_key, which both would otherwise race to write.
+test: lint typecheck
+	$(BIN)/shanzhi check >/dev/null
+	$(MAKE) --no-print-directory -j2 -O pytest-postgres sqlite-and-browser
+
+sqlite-and-browser: install
+	$(MAKE) --no-print-directory pytest-sqlite
+	$(MAKE) --no-print-directory browser
 
 # Every demo account's home page at desktop and phone size, normal and elder mode, into
 # var/screenshots/ (git-ignored); a throwaway SQLite database with the demo county (docs/ui.md).
