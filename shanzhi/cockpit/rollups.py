@@ -687,7 +687,24 @@ def ensure_installed(conn: Any) -> bool:
     """After migrations: SQLite drops a table's triggers when a migration rebuilds the table, so
     put them back and recount from raw rows. Returns True when something had to be restored."""
     if triggers_present(conn):
+        clear_orphans(conn)
         return False
     install(conn)
     rollups_rebuild()
     return True
+
+
+def clear_orphans(conn: Any) -> int:
+    """Empty the rollups when there are no cases at all. `flush` (and a test database's reset)
+    deletes the rollup tables before the case tables, so the case triggers then write the
+    deleted rows back as negative counts; every rollup comes from cases, so with none left any
+    row is wrong. Runs after every migrate and flush (post_migrate); one EXISTS when cases exist."""
+    with conn.cursor() as cursor:
+        cursor.execute("SELECT EXISTS (SELECT 1 FROM cases_case)")
+        if cursor.fetchone()[0]:
+            return 0
+        cleared = 0
+        for table in (*CASE_TABLES, *HANDLER_TABLES):
+            cursor.execute(f"DELETE FROM {table}")  # fixed table names
+            cleared += max(cursor.rowcount, 0)
+    return cleared
