@@ -20,7 +20,12 @@ def test_map_draws_own_grids_and_locates_by_form_and_click(live_server, mapped, 
         page.get_by_label("密码").fill(PASSWORD)
         page.get_by_role("button", name="登录").click()
         page.wait_for_url("**/grids/")
-        page.wait_for_function(f"() => {SERIES} && {SERIES}.data.length > 0")
+        # Until the GeoJSON arrives the chart has no series; the predicate must wait, not throw.
+        page.wait_for_function(
+            "() => { const c = echarts.getInstanceByDom(document.getElementById('grid-map'));"
+            " const s = c && c.getOption() && c.getOption().series;"
+            " return !!(s && s[0] && s[0].data && s[0].data.length > 0); }"
+        )
         names = page.evaluate(f"{SERIES}.data.map(d => d.name).sort()")
         assert names == ["331199101001-01", "331199101201-01", "331199101201-02"]
         colours = page.evaluate(f"{SERIES}.data.map(d => d.itemStyle.areaColor)")
@@ -43,7 +48,12 @@ def test_map_draws_own_grids_and_locates_by_form_and_click(live_server, mapped, 
         # The result links to the grid's page: the grid among its village's grids, selected.
         result.get_by_role("link", name="青石社区第1网格").click()
         page.wait_for_url("**/grids/331199101001-01/")
-        page.wait_for_function(f"() => {SERIES} && {SERIES}.data.length > 0")
+        # Until the GeoJSON arrives the chart has no series; the predicate must wait, not throw.
+        page.wait_for_function(
+            "() => { const c = echarts.getInstanceByDom(document.getElementById('grid-map'));"
+            " const s = c && c.getOption() && c.getOption().series;"
+            " return !!(s && s[0] && s[0].data && s[0].data.length > 0); }"
+        )
         assert page.evaluate(f"{SERIES}.data.map(d => d.name)") == ["331199101001-01"]
         assert page.get_by_role("heading", name="网格员(0 人)").is_visible()
         assert errors == []
