@@ -55,6 +55,8 @@ def audit(browser: Any, base: str, user: Any, urls: list[str], viewport: dict[st
             if status != 200:
                 problems.append(f"{where} answered {status}")
                 continue
+            if elder and not page.evaluate("document.documentElement.classList.contains('elder')"):
+                problems.append(f"{where} is not in elder mode")
             if violations:
                 problems.append(f"{where} axe: " + json.dumps(violations, ensure_ascii=False, indent=1))
             if bare:
