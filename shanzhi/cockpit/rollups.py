@@ -650,7 +650,8 @@ def index_sql() -> list[str]:
     return [
         f"CREATE INDEX IF NOT EXISTS cockpit_case_open ON cases_case (township_id, category_id) "
         f"WHERE status IN {_in(OPEN_CASE)}",
-        "CREATE INDEX IF NOT EXISTS cockpit_asg_open_deadline ON cases_assignment (deadline, case_id, handler_id) "  # noqa: E501
+        "CREATE INDEX IF NOT EXISTS cockpit_asg_open_deadline "
+        "ON cases_assignment (deadline, case_id, handler_id) "
         "WHERE role = 'primary' AND status IN ('pending', 'accepted')",
         "CREATE INDEX IF NOT EXISTS cockpit_case_region_received ON cases_case (region_id, received_at)",
         "CREATE INDEX IF NOT EXISTS cockpit_case_grid_received ON cases_case (grid_id, received_at)",
@@ -665,7 +666,8 @@ def triggers_present(conn: Any) -> bool:
             cur.execute("SELECT COUNT(*) FROM pg_trigger WHERE tgname = ANY(%s)", [list(TRIGGERS)])
             return bool(cur.fetchone()[0] == len(TRIGGERS))
         cur.execute(
-            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'cockpit\\_%' ESCAPE '\\'"  # noqa: E501
+            "SELECT COUNT(*) FROM sqlite_master "
+            "WHERE type = 'trigger' AND name LIKE 'cockpit\\_%' ESCAPE '\\'"
         )
         return bool(cur.fetchone()[0] == 9)
 

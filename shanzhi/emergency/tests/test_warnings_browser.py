@@ -40,7 +40,7 @@ def check(page: Page, width: int) -> None:
 
 def signed_in(browser: Browser, url: str, user: Any, viewport: ViewportSize) -> Page:
     context = browser.new_context(locale="zh-CN", viewport=viewport, accept_downloads=True)
-    context.add_cookies([session_cookie(user, url)])  # type: ignore[list-item]
+    context.add_cookies([session_cookie(user, url)])
     return context.new_page()
 
 

@@ -62,7 +62,7 @@ def test_leader_on_a_phone_and_a_grid_worker_at_a_desk(
     with chromium() as browser:
         # --- a village leader on a phone ---------------------------------------------------------
         context = browser.new_context(locale="zh-CN", viewport=PHONE, accept_downloads=True)
-        context.add_cookies([session_cookie(people.village_a1_leader, url)])  # type: ignore[list-item]
+        context.add_cookies([session_cookie(people.village_a1_leader, url)])
         page = context.new_page()
         page.goto(base, wait_until="load")
         assert "138****5678" in page.locator("table").inner_text()
@@ -133,7 +133,7 @@ def test_leader_on_a_phone_and_a_grid_worker_at_a_desk(
 
         # --- the grid worker of a1-01 at a desk: whole numbers, own grid only ---------------------
         context = browser.new_context(locale="zh-CN", viewport=DESKTOP)
-        context.add_cookies([session_cookie(people.gw_a1_01, url)])  # type: ignore[list-item]
+        context.add_cookies([session_cookie(people.gw_a1_01, url)])
         page = context.new_page()
         page.goto(base, wait_until="load")
         table_text = page.locator("table").inner_text()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.conf import settings
@@ -47,8 +47,11 @@ UNLABELLED = """() => Array.from(document.querySelectorAll("input, select, texta
   .filter(el => !el.getAttribute("aria-label") && !el.getAttribute("aria-labelledby"))
   .map(el => el.outerHTML.slice(0, 120))"""
 
+if TYPE_CHECKING:  # the cookie dict Playwright's add_cookies() takes; not exported publicly
+    from playwright._impl._api_structures import SetCookieParam
 
-def session_cookie(user: Any, url: str) -> dict[str, str]:
+
+def session_cookie(user: Any, url: str) -> SetCookieParam:
     client = Client()
     client.force_login(user)
     return {
@@ -157,10 +160,12 @@ def test_axe_finds_nothing_serious_on_any_page_in_either_mode(live_server, world
         for elder in (False, True):
             for role, urls in pages.items():
                 context = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900})
-                cookies = [] if role is None else [session_cookie(users[role], live_server.url)]
+                cookies: list[SetCookieParam] = (
+                    [] if role is None else [session_cookie(users[role], live_server.url)]
+                )
                 if elder:
                     cookies.append({"name": COOKIE, "value": "1", "url": live_server.url})
-                context.add_cookies(cookies)  # type: ignore[arg-type]
+                context.add_cookies(cookies)
                 page = context.new_page()
                 for url in urls:
                     status, violations, bare = audit_page(page, live_server.url + url)
@@ -195,10 +200,12 @@ def test_resident_pages_fit_a_phone_and_the_kiosk_fits_portrait(live_server, wor
             ]:
                 width, height = size
                 context = browser.new_context(locale="zh-CN", viewport={"width": width, "height": height})
-                cookies = [] if role is None else [session_cookie(users[role], live_server.url)]
+                cookies: list[SetCookieParam] = (
+                    [] if role is None else [session_cookie(users[role], live_server.url)]
+                )
                 if elder:
                     cookies.append({"name": COOKIE, "value": "1", "url": live_server.url})
-                context.add_cookies(cookies)  # type: ignore[arg-type]
+                context.add_cookies(cookies)
                 page = context.new_page()
                 for url in urls:
                     page.goto(live_server.url + url, wait_until="load")
@@ -249,7 +256,7 @@ def test_report_form_by_keyboard_alone(live_server, world):
     users, _ = world
     with chromium() as browser:
         context = browser.new_context(locale="zh-CN")
-        context.add_cookies([session_cookie(users["resident"], live_server.url)])  # type: ignore[list-item]
+        context.add_cookies([session_cookie(users["resident"], live_server.url)])
         page = context.new_page()
         page.goto(f"{live_server.url}/cases/report/")
         controls = page.evaluate(

@@ -81,7 +81,7 @@ def test_the_dispatchers_queue_refreshes_and_announces_a_new_request(live_server
     first = received(loop, text="第一件:路灯不亮")
     with chromium() as browser:
         context = browser.new_context(locale="zh-CN")
-        context.add_cookies([session_cookie(loop.dispatcher, live_server.url)])  # type: ignore[list-item]
+        context.add_cookies([session_cookie(loop.dispatcher, live_server.url)])
         page = context.new_page()
         page.goto(live_server.url + "/cases/queue/")
         assert page.locator(f"#row-{first.number}").count() == 1
