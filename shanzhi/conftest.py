@@ -12,6 +12,9 @@ import pytest
 from shanzhi.core.models import Handler, Region
 from shanzhi.core.services import handler_create, handler_type_upsert, region_create, staff_create
 
+# Fixture modules shared across apps' tests (a test requests `people`, `homes` or `phone` by name).
+pytest_plugins = ["shanzhi.grid.tests.households_setup", "shanzhi.grid.tests.phone_setup"]
+
 PASSWORD = "test-password-123"
 
 

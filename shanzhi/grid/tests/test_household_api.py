@@ -11,7 +11,7 @@ from django.test import Client
 from shanzhi.audit.models import AuditEntry
 from shanzhi.grid.models import Household
 from shanzhi.grid.tests.conftest import Mapped
-from shanzhi.grid.tests.households_setup import Homes, People, homes_fixture, people_fixture  # noqa: F401
+from shanzhi.grid.tests.households_setup import Homes, People
 
 pytestmark = pytest.mark.django_db
 BASE = "/api/v1/grid"

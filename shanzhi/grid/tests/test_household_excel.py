@@ -16,7 +16,7 @@ from shanzhi.grid.household_selectors import household_list
 from shanzhi.grid.households import HouseholdInput, household_create
 from shanzhi.grid.models import Household
 from shanzhi.grid.tests.conftest import Mapped
-from shanzhi.grid.tests.households_setup import Homes, People, homes_fixture, people_fixture  # noqa: F401
+from shanzhi.grid.tests.households_setup import Homes, People
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,7 @@ from shanzhi.audit.models import AuditEntry
 from shanzhi.grid import household_excel as hx
 from shanzhi.grid.models import Household
 from shanzhi.grid.tests.conftest import Mapped
-from shanzhi.grid.tests.households_setup import Homes, People, homes_fixture, people_fixture  # noqa: F401
+from shanzhi.grid.tests.households_setup import Homes, People
 
 pytestmark = pytest.mark.django_db
 

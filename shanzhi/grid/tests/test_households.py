@@ -17,7 +17,7 @@ from shanzhi.grid.households import (
 )
 from shanzhi.grid.models import Household
 from shanzhi.grid.tests.conftest import Mapped
-from shanzhi.grid.tests.households_setup import Homes, People, homes_fixture, people_fixture  # noqa: F401
+from shanzhi.grid.tests.households_setup import Homes, People
 
 pytestmark = pytest.mark.django_db
 

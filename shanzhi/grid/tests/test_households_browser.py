@@ -17,7 +17,7 @@ from openpyxl import Workbook, load_workbook
 
 from shanzhi.grid import household_excel as hx
 from shanzhi.grid.models import Household
-from shanzhi.grid.tests.households_setup import Homes, People, homes_fixture, people_fixture  # noqa: F401
+from shanzhi.grid.tests.households_setup import Homes, People
 from shanzhi.web.tests.browser import chromium
 from shanzhi.web.tests.test_a11y import AXE, AXE_RUN, UNLABELLED, session_cookie
 

@@ -13,7 +13,7 @@ from shanzhi.cases.models import Case, Channel
 from shanzhi.cases.tests.conftest import loop  # noqa: F401
 from shanzhi.conftest import PASSWORD
 from shanzhi.grid.models import HouseholdVisit, PatrolCheckin
-from shanzhi.grid.tests.phone_setup import Phone, phone_fixture  # noqa: F401
+from shanzhi.grid.tests.phone_setup import Phone
 from shanzhi.web.tests.browser import chromium
 
 if TYPE_CHECKING:

@@ -18,7 +18,7 @@ from shanzhi.cases.tests.conftest import loop  # noqa: F401
 from shanzhi.core.errors import NotFound, PermissionDenied, ServiceError
 from shanzhi.grid.models import HouseholdVisit, PatrolCheckin
 from shanzhi.grid.phone import selectors, services
-from shanzhi.grid.tests.phone_setup import IN_A1_01, IN_A1_02, OUTSIDE_COUNTY, Phone, phone_fixture  # noqa: F401
+from shanzhi.grid.tests.phone_setup import IN_A1_01, IN_A1_02, OUTSIDE_COUNTY, Phone
 
 pytestmark = pytest.mark.django_db
 

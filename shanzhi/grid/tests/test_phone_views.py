@@ -14,7 +14,7 @@ from shanzhi.cases.models import Case
 from shanzhi.cases.tests.conftest import loop  # noqa: F401
 from shanzhi.emergency.models import GridTask
 from shanzhi.grid.models import HouseholdVisit, PatrolCheckin
-from shanzhi.grid.tests.phone_setup import Phone, phone_fixture  # noqa: F401
+from shanzhi.grid.tests.phone_setup import Phone
 
 pytestmark = pytest.mark.django_db
 

@@ -21,7 +21,7 @@ from shanzhi.emergency.models import GridTask
 from shanzhi.emergency.tests.conftest import World, world  # noqa: F401  (fixture)
 from shanzhi.emergency.tests.test_incidents import _poly
 from shanzhi.grid.tests.conftest import mapped  # noqa: F401  (fixture)
-from shanzhi.grid.tests.phone_setup import Phone, phone_fixture  # noqa: F401  (fixture)
+from shanzhi.grid.tests.phone_setup import Phone
 from shanzhi.grid.tests.test_phone_views import _case_to_verify
 from shanzhi.web.elder import COOKIE
 from shanzhi.web.tests.browser import chromium
