@@ -111,6 +111,8 @@ class Role(models.TextChoices):
     LEADER = "leader", "领导"
     AUDITOR = "auditor", "审计人员"
     SENSOR = "sensor", "物联感知设备"  # a device account: reports through its API token only
+    # A self-service terminal in a service hall: its pages only (onewindow.kiosk_access).
+    KIOSK = "kiosk", "自助终端"
     ADMIN = "admin", "系统管理员"
 
 
