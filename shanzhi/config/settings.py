@@ -58,6 +58,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "shanzhi.onewindow.kiosk_access.KioskOnlyMiddleware",
 ]
 
 ROOT_URLCONF = "shanzhi.config.urls"
