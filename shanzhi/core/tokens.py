@@ -11,7 +11,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from shanzhi.audit.services import audit_append
-from shanzhi.core.models import ApiToken
+from shanzhi.core.errors import ServiceError
+from shanzhi.core.models import ApiToken, Role
+from shanzhi.core.selectors import roles_of
 
 TOKEN_PREFIX = "sz_"
 
@@ -22,6 +24,8 @@ def _digest(token: str) -> str:
 
 def token_create(*, actor: Any, user: Any, name: str = "") -> tuple[ApiToken, str]:
     """Create a token for `user`; returns the row and the plain token (never stored)."""
+    if Role.KIOSK in roles_of(user=user):  # a terminal works through its pages only
+        raise ServiceError("kiosk_no_token", "自助终端账号不能签发接口令牌", status=422)
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with transaction.atomic():
         token = ApiToken.objects.create(user=user, name=name[:64], prefix=plain[:8], digest=_digest(plain))
@@ -49,6 +53,7 @@ def token_authenticate(*, plain: str) -> Any | None:
     token = (
         ApiToken.objects.select_related("user")
         .filter(digest=_digest(plain), revoked_at__isnull=True, user__is_active=True)
+        .exclude(user__staff__roles__role=Role.KIOSK)
         .first()
     )
     if token is None:
