@@ -3,6 +3,8 @@
 - a resident sees the applications they made (or that were made for their account);
 - a window clerk, supervisor, leader or grid worker sees those whose region lies in their subtree;
 - a back-office approver sees those routed to their department (within their subtree);
+- a self-service terminal (kiosk) sees only what it took itself in the last hour, so a passer-by
+  cannot page through earlier residents' applications by guessing numbers;
 - anyone else sees nothing. Outside that is a 404, the same as a missing number.
 Personal data (ID number, phone) is shown in full only to the applicant, the clerks over the
 application's region, the approvers of its department and administrators.
@@ -19,6 +21,7 @@ from django.utils import timezone
 from shanzhi.core.errors import NotFound
 from shanzhi.core.masking import mask_id_number, mask_phone
 from shanzhi.core.selectors import jurisdiction_root, roles_of, staff_of
+from shanzhi.onewindow.models import Channel
 from shanzhi.onewindow.models_applications import (
     CLOCK_STATUSES,
     Application,
@@ -28,6 +31,7 @@ from shanzhi.onewindow.models_applications import (
 
 AREA_ROLES = frozenset({"clerk", "supervisor", "leader", "gridworker", "admin"})
 FULL_DATA_ROLES = frozenset({"clerk", "admin"})
+KIOSK_RECALL = dt.timedelta(hours=1)
 
 
 def _base() -> QuerySet[Application]:
@@ -54,6 +58,9 @@ def visibility(*, user: Any) -> Q | None:
         q |= Q(department_id=staff.handler_id, region__path__startswith=root.path) & ~Q(
             status=ApplicationStatus.DRAFT
         )
+        seen = True
+    if "kiosk" in roles:
+        q |= Q(channel=Channel.KIOSK, created_by=user, created_at__gte=timezone.now() - KIOSK_RECALL)
         seen = True
     return q if seen else None
 

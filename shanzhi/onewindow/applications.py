@@ -47,15 +47,16 @@ from shanzhi.onewindow.models_applications import (
 )
 from shanzhi.onewindow.workflow import SYSTEM, TRANSITIONS, status_label, transition_for
 
-# Who may take an application in on each channel. A kiosk is a terminal signed in with a clerk
-# account of its hall; a resident applies online for themselves.
+# Who may take an application in on each channel. A kiosk is a terminal signed in with its own
+# kiosk account of its hall (a clerk may still run one); a resident applies online for themselves.
 CHANNEL_ROLES: dict[str, frozenset[str]] = {
     Channel.WINDOW: frozenset({"clerk", "admin"}),
     Channel.ONLINE: frozenset({"resident", "admin"}),
-    Channel.KIOSK: frozenset({"clerk", "admin"}),
+    Channel.KIOSK: frozenset({"clerk", "kiosk", "admin"}),
     Channel.ASSISTED: frozenset({"clerk", "gridworker", "admin"}),
 }
-UPLOAD_ROLES = frozenset({"resident", "clerk", "gridworker", "admin"})
+# A kiosk uploads scans only to what it can see: its own applications of the last hour.
+UPLOAD_ROLES = frozenset({"resident", "clerk", "gridworker", "kiosk", "admin"})
 MAX_NAME = 64
 MAX_REASON = 500
 MAX_CORRECTION_ITEMS = 20

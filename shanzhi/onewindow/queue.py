@@ -27,7 +27,7 @@ from shanzhi.onewindow.models_queue import QueueSequence, QueueTicket, ServiceWi
 BASELINE_WAIT_MINUTES = 45
 TARGET_WAIT_MINUTES = 15
 WINDOW_ROLES = frozenset({"clerk", "admin"})
-TAKE_ROLES = frozenset({"clerk", "resident", "admin"})
+TAKE_ROLES = frozenset({"clerk", "resident", "kiosk", "admin"})
 
 
 def ticket_state(t: QueueTicket) -> dict[str, Any]:

@@ -16,6 +16,9 @@ from shanzhi.onewindow.models_applications import ApplicationStatus as S
 
 SYSTEM: frozenset[str] = frozenset()  # only the platform itself (actor None) takes these
 INTAKE_ROLES = frozenset({"clerk", "approver", "admin"})
+# The terminal accepts (or tells what is missing) only for the applications it took itself: a
+# kiosk account sees nothing else (application_selectors.visibility).
+KIOSK_INTAKE_ROLES = INTAKE_ROLES | {"kiosk"}
 REVIEW_ROLES = frozenset({"approver", "admin"})
 
 
@@ -26,15 +29,19 @@ TRANSITIONS: dict[str, Transition] = {
             "submit",
             frozenset({S.DRAFT, S.NOT_ACCEPTED}),
             S.SUBMITTED,
-            frozenset({"resident", "clerk", "gridworker", "admin"}),
+            frozenset({"resident", "clerk", "gridworker", "kiosk", "admin"}),
             "提交申请",
         ),
         Transition(
-            "accept", frozenset({S.DRAFT, S.SUBMITTED, S.NOT_ACCEPTED}), S.ACCEPTED, INTAKE_ROLES, "受理"
+            "accept",
+            frozenset({S.DRAFT, S.SUBMITTED, S.NOT_ACCEPTED}),
+            S.ACCEPTED,
+            KIOSK_INTAKE_ROLES,
+            "受理",
         ),
         # 一次性告知: once per application; the list is complete (see materials.py).
         Transition(
-            "not_accept", frozenset({S.DRAFT, S.SUBMITTED}), S.NOT_ACCEPTED, INTAKE_ROLES, "一次性告知"
+            "not_accept", frozenset({S.DRAFT, S.SUBMITTED}), S.NOT_ACCEPTED, KIOSK_INTAKE_ROLES, "一次性告知"
         ),
         Transition("start_review", frozenset({S.ACCEPTED}), S.IN_REVIEW, REVIEW_ROLES, "开始审查"),
         Transition("approve", frozenset({S.IN_REVIEW}), S.APPROVED, REVIEW_ROLES, "批准"),
