@@ -1,6 +1,7 @@
 """The self-service terminal (自助终端), a 1080×1920 portrait screen with a touch panel, an ID-card
-reader's keypad fallback, a scanner and a printer. It runs signed in with a clerk account of its
-hall: a resident applies for an item that offers the kiosk channel, scans the materials, and gets
+reader's keypad fallback, a scanner and a printer. It runs signed in with a kiosk account of its
+hall (role `kiosk`: these pages and nothing else, see kiosk_access; a clerk may open them too):
+a resident applies for an item that offers the kiosk channel, scans the materials, and gets
 either the receipt (complete: submitted and accepted at once) or the one-time notice of what is
 missing, to print. The terminal also gives out queue numbers and looks up progress."""
 
@@ -24,9 +25,10 @@ from shanzhi.onewindow.views_apply import answers_from, create_from_post, error_
 from shanzhi.onewindow.views_common import CLERK, new_token, page, posted_file, problem
 
 KIOSK_ITEMS = 24
+TERMINAL = CLERK | {"kiosk"}
 
 
-@page(roles=CLERK)
+@page(roles=TERMINAL)
 @require_GET
 def kiosk_view(request: HttpRequest) -> HttpResponse:
     theme = request.GET.get("theme", "")
@@ -40,7 +42,7 @@ def kiosk_view(request: HttpRequest) -> HttpResponse:
     )
 
 
-@page(roles=CLERK)
+@page(roles=TERMINAL)
 @require_http_methods(["GET", "POST"])
 def kiosk_item_view(request: HttpRequest, code: str) -> HttpResponse:
     item = selectors.service_item_get(code=code)
@@ -73,7 +75,7 @@ def kiosk_item_view(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
-@page(roles=CLERK)
+@page(roles=TERMINAL)
 @require_GET
 def kiosk_application_view(request: HttpRequest, number: str) -> HttpResponse:
     app = app_selectors.application_get(user=request.user, number=number)
@@ -89,7 +91,7 @@ def kiosk_application_view(request: HttpRequest, number: str) -> HttpResponse:
     )
 
 
-@page(roles=CLERK)
+@page(roles=TERMINAL)
 @require_POST
 def kiosk_upload_view(request: HttpRequest, number: str) -> HttpResponseBase:
     app = app_selectors.application_get(user=request.user, number=number)
@@ -107,7 +109,7 @@ def kiosk_upload_view(request: HttpRequest, number: str) -> HttpResponseBase:
     return redirect("onewindow:kiosk_application", app.number)
 
 
-@page(roles=CLERK)
+@page(roles=TERMINAL)
 @require_POST
 def kiosk_complete_view(request: HttpRequest, number: str) -> HttpResponseBase:
     """完成: everything there → submitted and accepted, print the receipt; something missing →
@@ -130,7 +132,7 @@ def kiosk_complete_view(request: HttpRequest, number: str) -> HttpResponseBase:
         return redirect("onewindow:kiosk_application", app.number)
 
 
-@page(roles=CLERK)
+@page(roles=TERMINAL)
 @require_http_methods(["GET", "POST"])
 def kiosk_ticket_view(request: HttpRequest) -> HttpResponse:
     """取号 at the terminal: choose what to do, optionally a phone to be called by SMS."""
