@@ -167,6 +167,8 @@ ACCOUNTS = [
     ("leader", "县领导 吴建国", COUNTY[0], "", ["leader"]),
     ("resident", "居民 张大爷", "331199101201", "", ["resident"]),
     ("auditor", "审计员 郑洁", COUNTY[0], "", ["auditor"]),
+    # The self-service terminal in the county's service hall (县政务服务中心): its pages only.
+    ("kiosk", "自助终端(县政务服务中心)", COUNTY[0], "", ["kiosk"]),
 ]
 
 
