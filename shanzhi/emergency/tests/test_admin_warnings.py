@@ -10,7 +10,7 @@ from django.test import RequestFactory
 from django.utils.deprecation import RemovedInDjango60Warning
 
 from shanzhi.emergency.models_warnings import WarningFeed
-from shanzhi.emergency.tests.conftest import World
+from shanzhi.emergency.tests.world_setup import World
 
 
 def test_feed_form_assumes_https_without_deprecation_warning(world: World) -> None:

@@ -11,7 +11,7 @@ from django.test import Client
 from shanzhi.audit.models import AuditEntry
 from shanzhi.emergency.incidents import incident_declare
 from shanzhi.emergency.models import GridTask, Incident, TaskStatus
-from shanzhi.emergency.tests.conftest import World
+from shanzhi.emergency.tests.world_setup import World
 from shanzhi.grid.areas import Area
 from shanzhi.notify.models import Message
 

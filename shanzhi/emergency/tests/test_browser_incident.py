@@ -9,7 +9,7 @@ import pytest
 
 from shanzhi.conftest import PASSWORD
 from shanzhi.emergency.models import GridTask, Incident, TaskStatus
-from shanzhi.emergency.tests.conftest import World
+from shanzhi.emergency.tests.world_setup import World
 from shanzhi.web.tests.browser import chromium
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

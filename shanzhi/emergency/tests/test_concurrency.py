@@ -14,7 +14,7 @@ from shanzhi.core.errors import ServiceError
 from shanzhi.emergency.incidents import incident_close, incident_declare
 from shanzhi.emergency.models import GridTask, Incident, IncidentStatus, TaskStatus
 from shanzhi.emergency.tasks_services import grid_task_report
-from shanzhi.emergency.tests.conftest import World
+from shanzhi.emergency.tests.world_setup import World
 from shanzhi.grid.areas import Area
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

@@ -15,7 +15,7 @@ from shanzhi.emergency.models_warnings import (
     WarningSource,
     WarningTask,
 )
-from shanzhi.emergency.tests.conftest import World
+from shanzhi.emergency.tests.world_setup import World
 
 pytestmark = pytest.mark.django_db
 

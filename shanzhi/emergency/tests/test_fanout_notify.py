@@ -10,7 +10,7 @@ from shanzhi.emergency.incidents import incident_declare
 from shanzhi.emergency.models import GridTask, TaskKind
 from shanzhi.emergency.models_warnings import DeliveryChannel, WarningDelivery
 from shanzhi.emergency.tests.capgen import cap
-from shanzhi.emergency.tests.conftest import World, household
+from shanzhi.emergency.tests.world_setup import World, household
 from shanzhi.emergency.warnings import warning_receive
 from shanzhi.grid.areas import Area, polygon_from_coords
 from shanzhi.notify.models import Message, MessageChannel

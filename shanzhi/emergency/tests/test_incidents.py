@@ -17,7 +17,7 @@ from shanzhi.emergency.models import GridTask, Incident, IncidentStatus, TaskSta
 from shanzhi.emergency.reports import summary_pdf, summary_xlsx
 from shanzhi.emergency.selectors import incident_board, incident_get, incident_list
 from shanzhi.emergency.tasks_services import grid_task_report
-from shanzhi.emergency.tests.conftest import World
+from shanzhi.emergency.tests.world_setup import World
 from shanzhi.grid.areas import Area, Circle, polygon_from_coords
 from shanzhi.notify.models import Message
 

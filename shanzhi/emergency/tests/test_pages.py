@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from shanzhi.emergency.models import GridTask, Incident, IncidentStatus, TaskStatus
-from shanzhi.emergency.tests.conftest import World
+from shanzhi.emergency.tests.world_setup import World
 
 pytestmark = pytest.mark.django_db
 

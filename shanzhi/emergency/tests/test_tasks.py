@@ -14,7 +14,7 @@ from shanzhi.emergency.incidents import incident_declare
 from shanzhi.emergency.models import GridTask, TaskStatus
 from shanzhi.emergency.selectors import grid_task_get, grid_tasks_open
 from shanzhi.emergency.tasks_services import GridTaskSpec, grid_task_create_many, grid_task_report
-from shanzhi.emergency.tests.conftest import World
+from shanzhi.emergency.tests.world_setup import World
 from shanzhi.grid.areas import Area
 from shanzhi.notify.models import Message
 

@@ -17,7 +17,7 @@ import pytest
 from shanzhi.emergency.cap.parse import parse_cap, validate_cap
 from shanzhi.emergency.models import GridTask, Incident, TaskKind
 from shanzhi.emergency.models_warnings import Warning, WarningDelivery
-from shanzhi.emergency.tests.conftest import World
+from shanzhi.emergency.tests.world_setup import World
 from shanzhi.web.tests.browser import chromium
 from shanzhi.web.tests.test_a11y import AXE, AXE_RUN, UNLABELLED, session_cookie
 

@@ -1,6 +1,6 @@
 """People and households on the mapped test county, shared by the household tests.
 
-Import `people_fixture` and `homes_fixture` into a test module to use `people` and `homes`.
+A pytest plugin (root conftest): any test requests `people` and `homes` by name.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from shanzhi.conftest import make_user
 from shanzhi.grid.households import HouseholdInput, household_create
 from shanzhi.grid.models import Household
 from shanzhi.grid.services import grid_worker_assign
-from shanzhi.grid.tests.conftest import Mapped
+from shanzhi.grid.tests.mapped_setup import Mapped
 
 
 @dataclass

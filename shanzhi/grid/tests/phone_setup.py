@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from shanzhi.cases.tests.conftest import Loop
+from shanzhi.cases.tests.loop_setup import Loop
 from shanzhi.conftest import make_user
 from shanzhi.core.selectors import staff_of
 from shanzhi.grid.models import Grid, Household
 from shanzhi.grid.services import grid_worker_assign
-from shanzhi.grid.tests.conftest import Mapped
+from shanzhi.grid.tests.mapped_setup import Mapped
 
 # Inside grid a1-01 (119.6–119.7, 28.35–28.5), a1-02 (119.7–119.8) and b1-01 (119.8–119.9).
 IN_A1_01 = (119.65, 28.42)

@@ -21,7 +21,7 @@ from shanzhi.grid.areas import (
 )
 from shanzhi.grid.coords import distance_m
 from shanzhi.grid.models import Grid, Household
-from shanzhi.grid.tests.conftest import Mapped, box
+from shanzhi.grid.tests.mapped_setup import Mapped, box
 
 
 def _household(grid: Grid, n: int, lon: float, lat: float, *, active: bool = True) -> Household:

@@ -8,7 +8,7 @@ from shanzhi.core.errors import ServiceError
 from shanzhi.grid.geometry import parse_geometry
 from shanzhi.grid.models import Grid, GridIndexVersion
 from shanzhi.grid.services import grid_create, grid_update_geometry
-from shanzhi.grid.tests.conftest import box
+from shanzhi.grid.tests.mapped_setup import box
 
 SQUARE = [[119.61, 28.21], [119.62, 28.21], [119.62, 28.22], [119.61, 28.22], [119.61, 28.21]]
 

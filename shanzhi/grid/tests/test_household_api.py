@@ -10,8 +10,8 @@ from django.test import Client
 
 from shanzhi.audit.models import AuditEntry
 from shanzhi.grid.models import Household
-from shanzhi.grid.tests.conftest import Mapped
 from shanzhi.grid.tests.households_setup import Homes, People
+from shanzhi.grid.tests.mapped_setup import Mapped
 
 pytestmark = pytest.mark.django_db
 BASE = "/api/v1/grid"

@@ -15,8 +15,8 @@ from shanzhi.grid import household_excel as hx
 from shanzhi.grid.household_selectors import household_list
 from shanzhi.grid.households import HouseholdInput, household_create
 from shanzhi.grid.models import Household
-from shanzhi.grid.tests.conftest import Mapped
 from shanzhi.grid.tests.households_setup import Homes, People
+from shanzhi.grid.tests.mapped_setup import Mapped
 
 pytestmark = pytest.mark.django_db
 

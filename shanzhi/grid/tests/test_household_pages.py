@@ -14,8 +14,8 @@ from openpyxl import Workbook, load_workbook
 from shanzhi.audit.models import AuditEntry
 from shanzhi.grid import household_excel as hx
 from shanzhi.grid.models import Household
-from shanzhi.grid.tests.conftest import Mapped
 from shanzhi.grid.tests.households_setup import Homes, People
+from shanzhi.grid.tests.mapped_setup import Mapped
 
 pytestmark = pytest.mark.django_db
 

@@ -16,8 +16,8 @@ from shanzhi.grid.households import (
     household_update,
 )
 from shanzhi.grid.models import Household
-from shanzhi.grid.tests.conftest import Mapped
 from shanzhi.grid.tests.households_setup import Homes, People
+from shanzhi.grid.tests.mapped_setup import Mapped
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ from shanzhi.core.errors import ServiceError
 from shanzhi.grid.coords import wgs84_to_bd09, wgs84_to_gcj02
 from shanzhi.grid.locate import IndexCache, default_cache, locate_point, locate_points
 from shanzhi.grid.services import grid_update_geometry
-from shanzhi.grid.tests.conftest import box
+from shanzhi.grid.tests.mapped_setup import box
 
 
 def code_at(lon, lat, **kw):

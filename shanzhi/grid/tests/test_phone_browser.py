@@ -10,7 +10,6 @@ import pytest
 from PIL import Image
 
 from shanzhi.cases.models import Case, Channel
-from shanzhi.cases.tests.conftest import loop  # noqa: F401
 from shanzhi.conftest import PASSWORD
 from shanzhi.grid.models import HouseholdVisit, PatrolCheckin
 from shanzhi.grid.tests.phone_setup import Phone

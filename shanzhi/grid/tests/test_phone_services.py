@@ -14,7 +14,6 @@ from PIL import Image
 
 from shanzhi.audit.models import AuditEntry
 from shanzhi.cases.models import Attachment, Case, Channel
-from shanzhi.cases.tests.conftest import loop  # noqa: F401
 from shanzhi.core.errors import NotFound, PermissionDenied, ServiceError
 from shanzhi.grid.models import HouseholdVisit, PatrolCheckin
 from shanzhi.grid.phone import selectors, services

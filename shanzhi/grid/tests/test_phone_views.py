@@ -11,7 +11,6 @@ from django.utils import timezone
 from PIL import Image
 
 from shanzhi.cases.models import Case
-from shanzhi.cases.tests.conftest import loop  # noqa: F401
 from shanzhi.emergency.models import GridTask
 from shanzhi.grid.models import HouseholdVisit, PatrolCheckin
 from shanzhi.grid.tests.phone_setup import Phone

@@ -10,8 +10,7 @@ import pytest
 
 from shanzhi.audit.models import AuditEntry
 from shanzhi.onewindow.models_applications import Application, ApplicationFile
-
-from .conftest import ID_A, PHONE_A, pdf_bytes, png_bytes
+from shanzhi.onewindow.tests.window_setup import ID_A, PHONE_A, pdf_bytes, png_bytes
 
 BASE = "/api/v1/applications"
 

@@ -13,8 +13,7 @@ from shanzhi.onewindow import queue
 from shanzhi.onewindow.models_applications import Application, HomeVisit, ProxyConsent
 from shanzhi.onewindow.models_applications import ApplicationStatus as S
 from shanzhi.onewindow.models_queue import QueueTicket
-
-from .conftest import ID_A, PHONE_A, accepted, pdf_bytes, pension_draft, png_bytes
+from shanzhi.onewindow.tests.window_setup import ID_A, PHONE_A, accepted, pdf_bytes, pension_draft, png_bytes
 
 
 def _apply_form(token: str = "t-1", **overrides) -> dict:

@@ -10,9 +10,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from shanzhi.conftest import PASSWORD
+from shanzhi.onewindow.tests.window_setup import ID_A, PHONE_A
 from shanzhi.web.tests.browser import chromium
-
-from .conftest import ID_A, PHONE_A
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

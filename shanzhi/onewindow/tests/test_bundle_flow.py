@@ -9,8 +9,7 @@ from shanzhi.core.errors import ServiceError
 from shanzhi.onewindow import applications as svc
 from shanzhi.onewindow.models_applications import Application, LineStatus
 from shanzhi.onewindow.models_applications import ApplicationStatus as S
-
-from .conftest import APPLICANT, ID_B, sms_bodies_of
+from shanzhi.onewindow.tests.window_setup import APPLICANT, ID_B, sms_bodies_of
 
 FORM = {"child_name": "王小宝", "birth_date": "2025-05-20", "mother_id": ID_B}
 

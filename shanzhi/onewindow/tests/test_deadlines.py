@@ -14,8 +14,7 @@ from shanzhi.onewindow import applications as svc
 from shanzhi.onewindow.deadlines import closed_pauses, promised_deadline, set_thresholds
 from shanzhi.onewindow.escalation import application_sweep
 from shanzhi.onewindow.models_applications import Application
-
-from .conftest import accepted, in_review
+from shanzhi.onewindow.tests.window_setup import accepted, in_review
 
 
 def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt.datetime:

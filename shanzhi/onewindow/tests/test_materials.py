@@ -14,8 +14,8 @@ from shanzhi.onewindow import applications as svc
 from shanzhi.onewindow.materials import MAX_FILE_BYTES, check_pdf, check_upload, clean_answers
 from shanzhi.onewindow.models_applications import Application, LineStatus
 from shanzhi.onewindow.models_applications import ApplicationStatus as S
+from shanzhi.onewindow.tests.window_setup import APPLICANT, PHONE_A, pdf_bytes, pension_draft, png_bytes
 
-from .conftest import APPLICANT, PHONE_A, pdf_bytes, pension_draft, png_bytes
 from .test_workflow import refused, sms_bodies
 
 

@@ -9,8 +9,8 @@ from shanzhi.onewindow.notice import SMS_LIMIT, build_notice, flow_layout
 from shanzhi.onewindow.pdf import notice_pdf
 from shanzhi.onewindow.selectors import service_item_get
 from shanzhi.onewindow.services import service_item_create
+from shanzhi.onewindow.tests.window_setup import material, spec
 
-from .conftest import material, spec
 from .pdftext import page_count, pdf_text
 
 

@@ -21,8 +21,7 @@ def test_catalog_page_searches_and_filters(client, catalog, bundle):
 
 def test_catalog_page_pages(client, departments):
     from shanzhi.onewindow.services import service_item_create
-
-    from .conftest import spec
+    from shanzhi.onewindow.tests.window_setup import spec
 
     for n in range(1, 23):
         service_item_create(actor=None, spec=spec(n, f"事项{n:02d}"))

@@ -7,10 +7,9 @@ import pytest
 
 from shanzhi.core.errors import ServiceError
 from shanzhi.onewindow import applications as svc
+from shanzhi.onewindow.tests.window_setup import ID_A, PHONE_A, accepted, in_review
 from shanzhi.ratings.models import Rating, Rectification
 from shanzhi.ratings.services import rating_submit
-
-from .conftest import ID_A, PHONE_A, accepted, in_review
 
 
 def _rate(actor, app, level="satisfied", **kw):

@@ -17,8 +17,8 @@ from shanzhi.onewindow.receipts import (
     qr_svg,
     receipt_pdf,
 )
+from shanzhi.onewindow.tests.window_setup import accepted, in_review, pension_draft
 
-from .conftest import accepted, in_review, pension_draft
 from .pdftext import pdf_text
 
 URL = "https://zwfw.shanshui.gov.cn/services/status/?n="

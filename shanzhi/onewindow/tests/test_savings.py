@@ -5,8 +5,7 @@ from __future__ import annotations
 from shanzhi.onewindow.catalog import BundleSpec, BundleStepSpec, FormFieldSpec
 from shanzhi.onewindow.selectors import bundle_get, bundle_materials, bundle_savings
 from shanzhi.onewindow.services import bundle_create, service_item_create
-
-from .conftest import material, spec
+from shanzhi.onewindow.tests.window_setup import material, spec
 
 ID = material("申请人居民身份证")
 

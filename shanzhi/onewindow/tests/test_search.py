@@ -8,8 +8,7 @@ import pytest
 from shanzhi.core.errors import ServiceError
 from shanzhi.onewindow.selectors import service_item_search
 from shanzhi.onewindow.services import service_item_create, service_item_set_active
-
-from .conftest import spec
+from shanzhi.onewindow.tests.window_setup import spec
 
 
 def names(q: str = "", **kwargs) -> list[str]:

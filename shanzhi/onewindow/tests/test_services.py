@@ -20,8 +20,7 @@ from shanzhi.onewindow.services import (
     service_item_set_active,
     service_item_update,
 )
-
-from .conftest import bundle_spec, material, spec
+from shanzhi.onewindow.tests.window_setup import bundle_spec, material, spec
 
 
 def _last(field: str) -> str | None:

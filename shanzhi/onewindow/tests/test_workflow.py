@@ -12,9 +12,8 @@ from shanzhi.onewindow import applications as svc
 from shanzhi.onewindow.materials import check_upload
 from shanzhi.onewindow.models_applications import Application, ApplicationEvent
 from shanzhi.onewindow.models_applications import ApplicationStatus as S
+from shanzhi.onewindow.tests.window_setup import ID_A, PHONE_A, accepted, in_review, pension_draft, png_bytes
 from shanzhi.onewindow.workflow import TRANSITIONS
-
-from .conftest import ID_A, PHONE_A, accepted, in_review, pension_draft, png_bytes
 
 
 def _snapshot(app: Application) -> tuple:

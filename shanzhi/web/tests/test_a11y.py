@@ -16,12 +16,11 @@ from django.conf import settings
 from django.test import Client
 
 from shanzhi.cases import services as svc
-from shanzhi.cases.tests.conftest import loop  # noqa: F401  (fixture)
 from shanzhi.cases.tests.test_pages import dispatched, received, reported
 from shanzhi.conftest import PASSWORD, make_user
 from shanzhi.core.services import handler_create, handler_type_upsert
 from shanzhi.onewindow.services import service_item_create
-from shanzhi.onewindow.tests.conftest import spec
+from shanzhi.onewindow.tests.window_setup import spec
 from shanzhi.web.elder import COOKIE
 from shanzhi.web.tests.browser import chromium
 
@@ -68,7 +67,7 @@ def audit_page(page: Any, url: str) -> tuple[int, list[dict[str, Any]], list[str
 
 
 @pytest.fixture
-def world(loop):  # noqa: F811
+def world(loop):
     """A case at each stage, the service catalogue, and one account for every role in scope."""
     county = loop.county
     for code, name in [("hrss", "县人力资源和社会保障局"), ("civil_affairs", "县民政局")]:

@@ -14,13 +14,11 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from shanzhi.cases.tests.conftest import loop  # noqa: F401  (fixture)
 from shanzhi.cockpit.tests.test_pages import build
 from shanzhi.emergency.incidents import incident_declare
 from shanzhi.emergency.models import GridTask
-from shanzhi.emergency.tests.conftest import World, world  # noqa: F401  (fixture)
 from shanzhi.emergency.tests.test_incidents import _poly
-from shanzhi.grid.tests.conftest import mapped  # noqa: F401  (fixture)
+from shanzhi.emergency.tests.world_setup import World
 from shanzhi.grid.tests.phone_setup import Phone
 from shanzhi.grid.tests.test_phone_views import _case_to_verify
 from shanzhi.web.elder import COOKIE
@@ -82,7 +80,7 @@ def test_cockpit(live_server, browser, county) -> None:
     assert not problems, "\n".join(problems)
 
 
-def test_emergency(live_server, browser, world: World) -> None:  # noqa: F811
+def test_emergency(live_server, browser, world: World) -> None:
     leader = world.users["county_leader"]
     incident = incident_declare(
         actor=leader, type_code="typhoon", title="台风海葵", area=_poly(119.62, 28.38, 119.78, 28.48)
@@ -100,7 +98,7 @@ def test_emergency(live_server, browser, world: World) -> None:  # noqa: F811
     assert not problems, "\n".join(problems)
 
 
-def test_grid_phone(live_server, browser, phone: Phone, loop) -> None:  # noqa: F811
+def test_grid_phone(live_server, browser, phone: Phone, loop) -> None:
     checking = _case_to_verify(phone, loop)
     urls = [
         "/grid/m/",

@@ -11,15 +11,11 @@ import pytest
 from django.utils import timezone
 
 from shanzhi.cases.models import Assignment, Case
-from shanzhi.cases.tests.conftest import loop  # noqa: F401  (fixture)
 from shanzhi.cases.tests.test_pages import dispatched, received
 from shanzhi.conftest import make_user
-from shanzhi.onewindow.tests.conftest import (  # noqa: F401  (fixtures)
+from shanzhi.onewindow.tests.window_setup import (
     accepted,
-    catalog,
-    departments,
     pension_draft,
-    people,
 )
 
 
@@ -46,7 +42,7 @@ def since(minutes: float) -> str:
 # --- homes ------------------------------------------------------------------------------------------
 
 
-def test_dispatcher_home_shows_the_queue_with_new_and_late(loop, as_):  # noqa: F811
+def test_dispatcher_home_shows_the_queue_with_new_and_late(loop, as_):
     late = received(loop, text="路灯不亮已经一周")
     Case.objects.filter(pk=late.pk).update(received_at=timezone.now() - dt.timedelta(hours=3))
     fresh = received(loop, text="小区门口垃圾没人清运")
@@ -64,7 +60,7 @@ def test_dispatcher_home_shows_the_queue_with_new_and_late(loop, as_):  # noqa: 
     assert "<dt>待立案、待派遣</dt><dd>0</dd>" in other and "队列已清空" in other
 
 
-def test_handler_home_shows_the_inbox_nearest_deadline_first_with_ticking_clocks(loop, as_):  # noqa: F811
+def test_handler_home_shows_the_inbox_nearest_deadline_first_with_ticking_clocks(loop, as_):
     soon = dispatched(loop)
     later = dispatched(loop, received(loop, text="人行道上的井盖松动", reporter_phone="13812345679"))
     Assignment.objects.filter(case=soon).update(deadline=timezone.now() - dt.timedelta(hours=1))
@@ -82,7 +78,7 @@ def test_handler_home_shows_the_inbox_nearest_deadline_first_with_ticking_clocks
     assert soon.number not in other and "暂无待办" in other
 
 
-def test_operator_home_shows_todays_calls(loop, as_):  # noqa: F811
+def test_operator_home_shows_todays_calls(loop, as_):
     operator = make_user(username="h-operator", region=loop.county.county, roles=["operator"])
     mine = received(loop, actor=operator, text="楼上漏水影响楼下")
     received(loop, text="别人登记的来电")
@@ -91,13 +87,13 @@ def test_operator_home_shows_todays_calls(loop, as_):  # noqa: F811
     assert "<dt>我今日登记</dt><dd>1</dd>" in html and "<dt>今日热线来电</dt><dd>2</dd>" in html
 
 
-def test_gridworker_home_links_the_phone_page_with_counts(loop, as_):  # noqa: F811
+def test_gridworker_home_links_the_phone_page_with_counts(loop, as_):
     html = home(as_(loop.gridworker))
     assert "网格通:今日任务" in html and 'href="/grid/m/"' in html
     assert "<dt>今日未完成任务</dt><dd>0</dd>" in html and "<dt>待核查诉求</dt><dd>0</dd>" in html
 
 
-def test_leader_home_shows_cockpit_tiles(loop, as_):  # noqa: F811
+def test_leader_home_shows_cockpit_tiles(loop, as_):
     received(loop)
     leader = make_user(username="h-leader", region=loop.county.county, roles=["leader"])
     html = home(as_(leader))
@@ -110,7 +106,7 @@ def test_leader_home_shows_cockpit_tiles(loop, as_):  # noqa: F811
     assert "<dt>今日受理</dt><dd>0</dd>" in home(as_(leader_b))
 
 
-def test_supervisor_home_lists_overdue_work_in_reach(loop, as_):  # noqa: F811
+def test_supervisor_home_lists_overdue_work_in_reach(loop, as_):
     case = dispatched(loop)
     Assignment.objects.filter(case=case).update(deadline=timezone.now() - dt.timedelta(hours=2))
     html = home(as_(loop.supervisor))
@@ -120,7 +116,7 @@ def test_supervisor_home_lists_overdue_work_in_reach(loop, as_):  # noqa: F811
     assert case.number not in other and "没有超期的诉求和办件" in other
 
 
-def test_resident_home_shows_their_own_open_cases_only(loop, as_):  # noqa: F811
+def test_resident_home_shows_their_own_open_cases_only(loop, as_):
     mine = received(loop, actor=loop.resident, channel="app", text="我家门口路灯坏了")
     html = home(as_(loop.resident))
     assert "我的诉求和办件" in html and mine.number in html and "<dt>办理中的诉求</dt><dd>1</dd>" in html
@@ -129,7 +125,7 @@ def test_resident_home_shows_their_own_open_cases_only(loop, as_):  # noqa: F811
     assert mine.number not in other and "您没有办理中的诉求或办件" in other
 
 
-def test_clerk_home_shows_todays_window(people, catalog, as_):  # noqa: F811
+def test_clerk_home_shows_todays_window(people, catalog, as_):
     draft = pension_draft(people, catalog)
     html = home(as_(people.clerk_a))
     assert "今日窗口" in html and draft.number in html
@@ -138,7 +134,7 @@ def test_clerk_home_shows_todays_window(people, catalog, as_):  # noqa: F811
     assert draft.number not in other and "<dt>待受理、待送达</dt><dd>0</dd>" in other
 
 
-def test_approver_home_shows_the_back_office(people, catalog, as_):  # noqa: F811
+def test_approver_home_shows_the_back_office(people, catalog, as_):
     app = accepted(people, catalog)
     html = home(as_(people.approver))
     assert "后台审批:待办办件" in html and app.number in html and "<dt>待审批</dt><dd>1</dd>" in html
@@ -150,7 +146,7 @@ def test_approver_home_shows_the_back_office(people, catalog, as_):  # noqa: F81
 # --- live partials ----------------------------------------------------------------------------------
 
 
-def test_queue_partial_returns_rows_and_counts_what_is_new(loop, as_):  # noqa: F811
+def test_queue_partial_returns_rows_and_counts_what_is_new(loop, as_):
     old = received(loop, text="很早以前的诉求")
     Case.objects.filter(pk=old.pk).update(received_at=timezone.now() - dt.timedelta(minutes=10))
     new1 = received(loop, text="刚到的诉求一")
@@ -175,12 +171,12 @@ def test_queue_partial_returns_rows_and_counts_what_is_new(loop, as_):  # noqa: 
     assert new1.number not in html and 'data-new-count="0"' in html
 
 
-def test_queue_partial_is_for_dispatchers_only(loop, as_, client):  # noqa: F811
+def test_queue_partial_is_for_dispatchers_only(loop, as_, client):
     assert client.get("/cases/queue/table/").status_code == 302
     assert as_(loop.resident).get("/cases/queue/table/").status_code == 403
 
 
-def test_inbox_partial_returns_rows_and_counts_new_shares(loop, as_):  # noqa: F811
+def test_inbox_partial_returns_rows_and_counts_new_shares(loop, as_):
     first = dispatched(loop)
     Assignment.objects.filter(case=first).update(started_at=timezone.now() - dt.timedelta(minutes=10))
     second = dispatched(loop, received(loop, text="公园健身器材损坏", reporter_phone="13812345670"))
@@ -203,7 +199,7 @@ def test_inbox_partial_returns_rows_and_counts_new_shares(loop, as_):  # noqa: F
     assert as_(loop.dispatcher).get("/cases/inbox/list/").status_code == 403
 
 
-def test_window_waiting_partial_counts_new_tickets(people, as_, county):  # noqa: F811
+def test_window_waiting_partial_counts_new_tickets(people, as_, county):
     from shanzhi.onewindow import queue
 
     c = as_(people.clerk_a)
@@ -221,7 +217,7 @@ def test_window_waiting_partial_counts_new_tickets(people, as_, county):  # noqa
 # --- the pager --------------------------------------------------------------------------------------
 
 
-def test_case_list_pages_keep_filters_and_survive_bad_pages(loop, as_):  # noqa: F811
+def test_case_list_pages_keep_filters_and_survive_bad_pages(loop, as_):
     for i in range(32):
         received(loop, text=f"第 {i} 件噪音扰民")
     received(loop, text="别的事")
@@ -239,14 +235,14 @@ def test_case_list_pages_keep_filters_and_survive_bad_pages(loop, as_):  # noqa:
     assert bad.status_code == 200 and "第 1 / 2 页" in bad.content.decode()
 
 
-def test_queue_partial_page_links_point_at_the_page_not_the_partial(loop, as_):  # noqa: F811
+def test_queue_partial_page_links_point_at_the_page_not_the_partial(loop, as_):
     for i in range(31):
         received(loop, text=f"第 {i} 个占道摊点")
     html = as_(loop.dispatcher).get("/cases/queue/table/", {"since": since(1)}).content.decode()
     assert 'href="/cases/queue/?page=2"' in html and "末页" not in html
 
 
-def test_back_office_filters_and_pages(people, catalog, as_):  # noqa: F811
+def test_back_office_filters_and_pages(people, catalog, as_):
     apps = [accepted(people, catalog) for _ in range(31)]
     c = as_(people.approver)
     first = c.get("/services/backoffice/").content.decode()
@@ -288,7 +284,7 @@ def test_pager_tag_keeps_the_query_without_page_and_since(rf):
     assert "第 2 / 5 页(共 150 件)" in html
 
 
-def test_overdue_applications_page_in_thirties(people, catalog, as_):  # noqa: F811
+def test_overdue_applications_page_in_thirties(people, catalog, as_):
     from shanzhi.onewindow.models_applications import Application
 
     for _ in range(31):

@@ -20,7 +20,6 @@ from playwright.sync_api import Browser, Page, expect
 
 from shanzhi.cases import services as svc
 from shanzhi.cases.models import AssignmentStatus, AttachmentStage, Case, CaseStatus, Channel
-from shanzhi.cases.tests.conftest import loop  # noqa: F401  (fixture)
 from shanzhi.cases.tests.test_browser_loop import png_bytes
 from shanzhi.cases.tests.test_pages import dispatched, received, reported
 from shanzhi.cockpit.tests.test_pages import build
@@ -29,15 +28,12 @@ from shanzhi.core.selectors import staff_of
 from shanzhi.grid.geometry import to_geojson
 from shanzhi.grid.services import grid_create, grid_worker_assign
 from shanzhi.onewindow.models_applications import Application, ApplicationStatus
-from shanzhi.onewindow.tests.conftest import (  # noqa: F401  (fixtures)
+from shanzhi.onewindow.tests.test_browser_applications import _sign_in
+from shanzhi.onewindow.tests.window_setup import (
     ID_A,
     PHONE_A,
     accepted,
-    catalog,
-    departments,
-    people,
 )
-from shanzhi.onewindow.tests.test_browser_applications import _sign_in
 from shanzhi.ratings.models import Rating
 from shanzhi.triage.models import TriageExample, TriageSettings
 from shanzhi.web.tests.browser import chromium
@@ -107,7 +103,7 @@ def case_number(text: str) -> str:
 # --- 1. resident -------------------------------------------------------------------------------------
 
 
-def test_resident_reports_with_a_photo_and_later_rates(open_as, loop):  # noqa: F811
+def test_resident_reports_with_a_photo_and_later_rates(open_as, loop):
     page = open_as(loop.resident.username, size=PHONE)
     nav(page, "我要反映")
     expect(page.get_by_role("heading", name="我要反映")).to_be_visible()
@@ -159,7 +155,7 @@ def test_resident_reports_with_a_photo_and_later_rates(open_as, loop):  # noqa: 
 # --- 2. operator -------------------------------------------------------------------------------------
 
 
-def test_operator_takes_a_call_with_live_triage_and_registers_it(open_as, loop):  # noqa: F811
+def test_operator_takes_a_call_with_live_triage_and_registers_it(open_as, loop):
     operator = make_user(username="j-operator", region=loop.county.county, roles=["operator"])
     page = open_as(operator.username)
     nav(page, "来电登记")
@@ -192,7 +188,7 @@ def test_operator_takes_a_call_with_live_triage_and_registers_it(open_as, loop):
 # --- 3. dispatcher -----------------------------------------------------------------------------------
 
 
-def test_dispatcher_corrects_triage_and_dispatches(open_as, loop):  # noqa: F811
+def test_dispatcher_corrects_triage_and_dispatches(open_as, loop):
     # Triage proposed 0102 (占道经营); the text is about rubbish, which the dispatcher corrects.
     case = received(loop, text="上溪村村口垃圾桶满了没人清运", category="0102", reporter_phone="13812345678")
     wrong, right = loop.category("0102"), loop.category("0101")
@@ -227,7 +223,7 @@ def test_dispatcher_corrects_triage_and_dispatches(open_as, loop):  # noqa: F811
 # --- 4. handler --------------------------------------------------------------------------------------
 
 
-def test_handler_accepts_and_reports_back(open_as, loop):  # noqa: F811
+def test_handler_accepts_and_reports_back(open_as, loop):
     case = dispatched(loop)
     page = open_as(loop.urban_handler.username)
     nav(page, "待办")
@@ -261,7 +257,7 @@ def test_handler_accepts_and_reports_back(open_as, loop):  # noqa: F811
 # --- 5. grid worker ----------------------------------------------------------------------------------
 
 
-def test_grid_worker_verifies_on_site_with_a_photo(open_as, loop):  # noqa: F811
+def test_grid_worker_verifies_on_site_with_a_photo(open_as, loop):
     county = loop.county
     grid = grid_create(
         actor=None,
@@ -310,7 +306,7 @@ def test_grid_worker_verifies_on_site_with_a_photo(open_as, loop):  # noqa: F811
 # --- 6. clerk ----------------------------------------------------------------------------------------
 
 
-def test_clerk_takes_an_application_missing_a_material_and_prints_the_notice(open_as, people, catalog):  # noqa: F811
+def test_clerk_takes_an_application_missing_a_material_and_prints_the_notice(open_as, people, catalog):
     page = open_as(people.clerk_a.username)
     nav(page, "窗口受理")
     page.get_by_role("navigation", name="一窗受理导航").get_by_role("link", name="窗口受理").click()
@@ -358,7 +354,7 @@ def test_clerk_takes_an_application_missing_a_material_and_prints_the_notice(ope
 # --- 7. approver -------------------------------------------------------------------------------------
 
 
-def test_approver_reviews_and_approves(open_as, people, catalog):  # noqa: F811
+def test_approver_reviews_and_approves(open_as, people, catalog):
     app = accepted(people, catalog)
     page = open_as(people.approver.username)
     nav(page, "后台审批")

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from shanzhi.cases.tests.conftest import loop  # noqa: F401  (fixture)
 from shanzhi.cases.tests.test_pages import received
 from shanzhi.web.tests.browser import chromium
 from shanzhi.web.tests.test_a11y import session_cookie
@@ -77,7 +76,7 @@ def test_a_refreshed_list_announces_what_is_new():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_dispatchers_queue_refreshes_and_announces_a_new_request(live_server, loop):  # noqa: F811
+def test_the_dispatchers_queue_refreshes_and_announces_a_new_request(live_server, loop):
     first = received(loop, text="第一件:路灯不亮")
     with chromium() as browser:
         context = browser.new_context(locale="zh-CN")

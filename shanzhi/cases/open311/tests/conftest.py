@@ -12,8 +12,7 @@ from shanzhi.cases import services as svc
 from shanzhi.cases.models import Case
 from shanzhi.cases.open311.models import Open311Client
 from shanzhi.cases.open311.services import open311_client_create
-from shanzhi.cases.tests.conftest import Loop, loop  # noqa: F401
-from shanzhi.grid.tests.conftest import mapped  # noqa: F401
+from shanzhi.cases.tests.loop_setup import Loop
 
 BASE = "/open311/v2/"
 # Inside grid 上溪村第1网格 (township A, village a1) of the mapped county.
@@ -56,6 +55,6 @@ class O311:
 
 
 @pytest.fixture
-def o311(loop: Loop, mapped: Any, client: Any) -> O311:  # noqa: F811
+def o311(loop: Loop, mapped: Any, client: Any) -> O311:
     app, key = open311_client_create(actor=None, name="test-app")
     return O311(loop=loop, client=app, key=key, http=client)

@@ -1,4 +1,6 @@
-"""A county with the whole adopted catalogue, a few bodies and one person per role in the loop."""
+"""A county with the whole adopted catalogue, a few bodies and one person per role in the loop.
+
+A pytest plugin (root conftest): any test requests `loop` by name."""
 
 from __future__ import annotations
 

@@ -7,6 +7,8 @@
      | a2-01                   |            |            |
 28.2 +-------------------------+------------+------------+
        township A (青石镇)        township B (白沙镇)
+
+A pytest plugin (root conftest): any test requests `world` by name.
 """
 
 from __future__ import annotations
@@ -16,18 +18,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-import shapely
 
 from shanzhi.conftest import County, make_user
 from shanzhi.core.models import Staff
 from shanzhi.emergency import demo
-from shanzhi.grid.geometry import to_geojson
 from shanzhi.grid.models import Grid, Household
 from shanzhi.grid.services import grid_create, grid_worker_assign, region_shape_set
-
-
-def box(minx: float, miny: float, maxx: float, maxy: float) -> dict[str, Any]:
-    return to_geojson(shapely.box(minx, miny, maxx, maxy))
+from shanzhi.grid.tests.mapped_setup import box
 
 
 @dataclass

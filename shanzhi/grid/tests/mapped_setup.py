@@ -7,6 +7,8 @@
      | a2-01                   |            |            |
 28.2 +-------------------------+------------+------------+
        township A (青石镇)        township B (白沙镇)
+
+A pytest plugin (root conftest): any test requests `mapped` by name.
 """
 
 from __future__ import annotations

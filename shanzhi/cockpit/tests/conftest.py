@@ -1,1 +1,0 @@
-from shanzhi.cases.tests.conftest import loop  # noqa: F401  (the closed-loop county fixture)
