@@ -14,7 +14,10 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from django.test import Client
 
+from shanzhi.cockpit.tests.test_pages import build
+from shanzhi.cockpit.views import DRILL_TITLES, TILES
 from shanzhi.conftest import make_user
 from shanzhi.duties.services import duty_list_create, duty_list_publish, duty_list_revise
 from shanzhi.duties.tests.conftest import THIS_YEAR, TOWN_DUTIES
@@ -252,3 +255,24 @@ def test_one_window(live_server, browser, people: WindowPeople, catalog) -> None
     ]
     problems += audit(browser, base, people.gridworker, assisted_urls)
     assert not problems, "\n".join(problems)
+
+
+def test_cockpit_drill_lists_behind_every_tile(
+    live_server, browser, county, people: WindowPeople, catalog
+) -> None:
+    data = build(county)
+    application = accepted(people, catalog)  # a row for the 办件 lists
+    base = live_server.url
+    context = context_for(browser, base, data.leader, DESK)
+    page = context.new_page()
+    page.goto(f"{base}/cockpit/", wait_until="load")
+    links = page.eval_on_selector_all(".tiles a[href*='/cockpit/drill/']", "as => as.map(a => a.pathname)")
+    context.close()
+    assert len(links) == len(TILES), links  # every tile opens its list
+    assert set(links) <= {f"/cockpit/drill/{tile}/" for tile in DRILL_TITLES}, links
+    urls = [f"/cockpit/drill/{tile}/" for tile in DRILL_TITLES]
+    problems = audit(browser, base, data.leader, urls)
+    assert not problems, "\n".join(problems)
+    client = Client()
+    client.force_login(data.leader)
+    assert application.number in client.get("/cockpit/drill/applications/").content.decode()
