@@ -5,7 +5,7 @@ print, assisted and kiosk pages. axe-core in normal and elder mode at a desk; re
 px too. test_a11y_routes lists which test checks each page.
 
 The main action of the new pages by keyboard alone: closing an incident, publishing a duty list,
-rating a case."""
+rating a case, opening a case's panel in the dispatcher's queue (an htmx fragment)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from django.test import Client
 
+from shanzhi.cases import services as svc
+from shanzhi.cases.tests.test_pages import received
 from shanzhi.cockpit.tests.test_pages import build
 from shanzhi.cockpit.views import DRILL_TITLES, TILES
 from shanzhi.conftest import make_user
@@ -36,7 +38,7 @@ from shanzhi.ratings.tests.conftest import World as RatingsWorld
 from shanzhi.ratings.tests.conftest import world as ratings_world  # noqa: F401  (fixture)
 from shanzhi.web.elder import COOKIE
 from shanzhi.web.tests.browser import chromium
-from shanzhi.web.tests.test_a11y import audit_page, session_cookie
+from shanzhi.web.tests.test_a11y import AXE, AXE_RUN, UNLABELLED, audit_page, session_cookie
 
 if TYPE_CHECKING:
     from playwright._impl._api_structures import SetCookieParam
@@ -276,3 +278,22 @@ def test_cockpit_drill_lists_behind_every_tile(
     client = Client()
     client.force_login(data.leader)
     assert application.number in client.get("/cockpit/drill/applications/").content.decode()
+
+
+def test_queue_panel_opens_by_keyboard(live_server, browser, loop) -> None:
+    """The dispatcher's panel is a fragment swapped into the queue: open it by Tab and Enter, then
+    check the queue with the panel open."""
+    case = svc.case_register(actor=loop.dispatcher, case=received(loop, reporter_phone="13812345678"))
+    base = live_server.url
+    for elder in (False, True):
+        context = context_for(browser, base, loop.dispatcher, DESK, elder=elder)
+        page = context.new_page()
+        page.goto(f"{base}/cases/queue/", wait_until="load")
+        tab_to(page, f"a[hx-get*='/cases/queue/{case.number}/panel/']")
+        page.keyboard.press("Enter")
+        page.locator(f"#panel-{case.number}.panel-row").wait_for()
+        page.add_script_tag(path=str(AXE))
+        violations, bare = page.evaluate(AXE_RUN), page.evaluate(UNLABELLED)
+        context.close()
+        assert not violations, json.dumps(violations, ensure_ascii=False, indent=1)
+        assert not bare, bare
