@@ -98,11 +98,27 @@ def audit(browser: Any, base: str, user: Any, urls: list[str], viewport: dict[st
     return problems
 
 
+# What has the keyboard focus, and whether its focus is visible (an outline or a ring).
+FOCUSED = """s => {
+  const e = document.activeElement, style = getComputedStyle(e);
+  const shown = (style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0)
+    || style.boxShadow !== "none";
+  const what = e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + " " + (e.innerText || "").trim();
+  return {reached: e === document.querySelector(s), shown, what: what.slice(0, 40)};
+}"""
+
+
 def tab_to(page: Any, selector: str, limit: int = 80) -> None:
-    """Press Tab until the element matching `selector` has the focus (fails after `limit` presses)."""
+    """Press Tab until the element matching `selector` has the focus (fails after `limit` presses);
+    every element on the way must show that it has the focus."""
+    unseen = []
     for _ in range(limit):
         page.keyboard.press("Tab")
-        if page.evaluate("s => document.activeElement === document.querySelector(s)", selector):
+        focused = page.evaluate(FOCUSED, selector)
+        if not focused["shown"]:
+            unseen.append(focused["what"])
+        if focused["reached"]:
+            assert not unseen, f"no visible focus on {page.url}: {unseen}"
             return
     raise AssertionError(f"Tab never reached {selector} on {page.url}")
 
