@@ -167,14 +167,10 @@ class RepeatKey(models.Model):
         return f"{self.grid_id or self.region_id}/{self.category_id}"
 
 
-class HandlerMeasures(models.Model):
+class HandlerSums(models.Model):
     """Per assignment: the started-day part (dispatched … satisfied) and the deadline-day part
     (due, on_time, suspended), with the definitions of shanzhi.cases.kpis."""
 
-    handler_id = models.BigIntegerField()
-    township_id = models.BigIntegerField(default=0, db_default=0)
-    category_id = models.BigIntegerField(default=0, db_default=0)
-    channel = models.CharField(max_length=16, default="", db_default="")
     dispatched = models.IntegerField(default=0, db_default=0)
     responded = models.IntegerField(default=0, db_default=0)
     returned = models.IntegerField(default=0, db_default=0)
@@ -186,6 +182,16 @@ class HandlerMeasures(models.Model):
     due = models.IntegerField(default=0, db_default=0)
     on_time = models.IntegerField(default=0, db_default=0)
     suspended = models.IntegerField(default=0, db_default=0)
+
+    class Meta:
+        abstract = True
+
+
+class HandlerMeasures(HandlerSums):
+    handler_id = models.BigIntegerField()
+    township_id = models.BigIntegerField(default=0, db_default=0)
+    category_id = models.BigIntegerField(default=0, db_default=0)
+    channel = models.CharField(max_length=16, default="", db_default="")
 
     class Meta:
         abstract = True
@@ -216,6 +222,54 @@ class HandlerMonth(HandlerMeasures):
                 name="cockpit_handlermonth_key",
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.month}"
+
+
+class HandlerPlaceMeasures(HandlerSums):
+    """The handler sums by place (township × village × grid) and category, without channel: the
+    assignment figures (三率, rankings) under a village or grid filter. A channel filter below a
+    township reads the raw rows, as for the place tables."""
+
+    handler_id = models.BigIntegerField()
+    township_id = models.BigIntegerField(default=0, db_default=0)
+    region_id = models.BigIntegerField(default=0, db_default=0)  # the case's village
+    grid_id = models.BigIntegerField(default=0, db_default=0)
+    category_id = models.BigIntegerField(default=0, db_default=0)
+
+    class Meta:
+        abstract = True
+
+
+class HandlerPlaceDay(HandlerPlaceMeasures):
+    day = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["township_id", "region_id", "grid_id", "category_id", "handler_id", "day"],
+                name="cockpit_handlerplaceday_key",
+            )
+        ]
+        # A grid filter without its village: the grid's rows by day.
+        indexes = [models.Index(fields=["grid_id", "day"], name="cockpit_handlerplaceday_grid")]
+
+    def __str__(self) -> str:
+        return f"{self.day}"
+
+
+class HandlerPlaceMonth(HandlerPlaceMeasures):
+    month = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["township_id", "region_id", "grid_id", "category_id", "handler_id", "month"],
+                name="cockpit_handlerplacemonth_key",
+            )
+        ]
+        indexes = [models.Index(fields=["grid_id", "month"], name="cockpit_handlerplacemonth_grid")]
 
     def __str__(self) -> str:
         return f"{self.month}"

@@ -36,7 +36,12 @@ CASE_TABLES = (
 )
 PLACE_KEYS = ("township_id", "region_id", "grid_id", "category_id")
 REPEAT_DAYS = 30
-HANDLER_TABLES = ("cockpit_handlerday", "cockpit_handlermonth")
+HANDLER_TABLES = (
+    "cockpit_handlerday",
+    "cockpit_handlermonth",
+    "cockpit_handlerplaceday",
+    "cockpit_handlerplacemonth",
+)
 
 
 def _in(values: tuple[str, ...]) -> str:
@@ -145,13 +150,16 @@ def assignment_contribution(d: Dialect, a: str, c: str, grain: str, part: str) -
     when = d.day if grain.endswith("day") else d.month
     period = "day" if grain.endswith("day") else "month"
     at = f"{a}.started_at" if part == "start" else f"{a}.deadline"
-    keys = [
-        (period, when(at)),
-        ("handler_id", f"{a}.handler_id"),
-        ("township_id", f"COALESCE({c}.township_id, 0)"),
-        ("category_id", f"COALESCE({c}.category_id, 0)"),
-        ("channel", f"{c}.channel"),
-    ]
+    if grain.startswith("handlerplace"):
+        keys = [(period, when(at)), ("handler_id", f"{a}.handler_id"), *place_key(c)]
+    else:
+        keys = [
+            (period, when(at)),
+            ("handler_id", f"{a}.handler_id"),
+            ("township_id", f"COALESCE({c}.township_id, 0)"),
+            ("category_id", f"COALESCE({c}.category_id, 0)"),
+            ("channel", f"{c}.channel"),
+        ]
     live = f"{a}.status <> 'cancelled'"
     primary = f"{a}.role = 'primary'"
     if part == "start":
@@ -226,6 +234,8 @@ GRAINS = {
     "cockpit_placemonth": "placemonth",
     "cockpit_handlerday": "handlerday",
     "cockpit_handlermonth": "handlermonth",
+    "cockpit_handlerplaceday": "handlerplaceday",
+    "cockpit_handlerplacemonth": "handlerplacemonth",
 }
 
 
@@ -357,7 +367,7 @@ CASE_COLS = (
     "satisfaction",
     "grid_id",
 )
-REFILE_COLS = ("township_id", "category_id", "channel", "satisfaction")
+REFILE_COLS = ("township_id", "region_id", "grid_id", "category_id", "channel", "satisfaction")
 ASSIGNMENT_COLS = (
     "case_id",
     "handler_id",
@@ -533,43 +543,110 @@ def drop_trigger_sql(vendor: str) -> list[str]:
     return [f"DROP TRIGGER IF EXISTS cockpit_{n}" for n in names]
 
 
-def rebuild_statements(vendor: str) -> list[str]:
-    d = Dialect(vendor)
-    # Migration 0002 rebuilds before 0003 has created the place tables: leave out what is missing.
-    existing = set(connection.introspection.table_names())
-    case_tables = [t for t in CASE_TABLES if t in existing]
-    out = [f"DELETE FROM {t}" for t in case_tables + list(HANDLER_TABLES)]
-    for t in case_tables:
-        out.append(
-            upsert(
-                t,
-                *case_contribution(d, "c", GRAINS[t]),
-                sign=1,
-                source="FROM cases_case c WHERE true",
-                group=True,
-            )
-        )
-    for t in HANDLER_TABLES:
+# Each day table and the month table summed from it (a local month is a set of local days).
+MONTH_OF = {
+    "cockpit_caseday": "cockpit_casemonth",
+    "cockpit_gridday": "cockpit_gridmonth",
+    "cockpit_placeday": "cockpit_placemonth",
+    "cockpit_handlerday": "cockpit_handlermonth",
+    "cockpit_handlerplaceday": "cockpit_handlerplacemonth",
+}
+PAUSED_JOIN = "LEFT JOIN (SELECT DISTINCT assignment_id FROM cases_clockpause) p ON p.assignment_id = a.id"
+
+
+def _grouped(keys: Cols, measures: Cols, source: str) -> str:
+    """SELECT keys, Σ measures FROM source, grouped by position (a key's alias may shadow a source
+    column), leaving out groups that sum to nothing (what `prune_statements` would delete)."""
+    cols = [f"{e} AS {n}" for n, e in keys] + [f"SUM({e}) AS {n}" for n, e in measures]
+    by = ", ".join(str(i + 1) for i in range(len(keys)))
+    nonzero = " OR ".join(f"SUM({e}) <> 0" for _, e in measures)
+    return f"SELECT {', '.join(cols)} {source} GROUP BY {by} HAVING {nonzero}"
+
+
+def _insert(table: str, names: list[str], select: str) -> str:
+    return f"INSERT INTO {table} ({', '.join(names)}) {select}"
+
+
+def _day_from_rows(d: Dialect, table: str) -> str:
+    """A day table from the raw rows: one grouped INSERT into the emptied table."""
+    grain = GRAINS[table]
+    if grain.startswith("handler"):
+        # Both parts of every assignment side by side (UNION ALL), then one GROUP BY: no upserts.
+        # Pauses by one hash join instead of an EXISTS probe per assignment.
+        parts = []
         for part in ("start", "due"):
-            keys, measures = assignment_contribution(d, "a", "c", GRAINS[t], part)
-            source = "FROM cases_assignment a JOIN cases_case c ON c.id = a.case_id WHERE true"
-            out.append(upsert(t, keys, measures, sign=1, source=source, group=True))
-    return out + (repeat_rebuild_statements(d) if "cockpit_placeday" in existing else [])
+            keys, measures = assignment_contribution(d, "a", "c", grain, part)
+            given = dict(measures)
+            cols = [f"{e} AS {n}" for n, e in keys]
+            cols += [f"{given.get(m, '0').replace(_paused('a'), '(p.assignment_id IS NOT NULL)')} AS {m}"
+                     for m in HANDLER_MEASURE_NAMES]  # fmt: skip
+            parts.append(
+                f"SELECT {', '.join(cols)} FROM cases_assignment a "
+                f"JOIN cases_case c ON c.id = a.case_id {PAUSED_JOIN}"
+            )
+        names = [n for n, _ in keys]
+        select = _grouped(
+            [(n, f"u.{n}") for n in names],
+            [(m, f"u.{m}") for m in HANDLER_MEASURE_NAMES],
+            f"FROM ({' UNION ALL '.join(parts)}) u",
+        )
+        return _insert(table, names + list(HANDLER_MEASURE_NAMES), select)
+    keys, measures = case_contribution(d, "c", grain)
+    names = [n for n, _ in keys] + [m for m, _ in measures]
+    select = _grouped(keys, measures, "FROM cases_case c")
+    if table != "cockpit_placeday":
+        return _insert(table, names, select)
+    # The 30-day counts with a window over the grouped days (the triggers recount them per write).
+    window = d.window_30(", ".join(PLACE_KEYS))
+    return _insert(table, [*names, "n30"], f"SELECT g.*, {window} AS n30 FROM ({select}) g")
 
 
-def repeat_rebuild_statements(d: Dialect) -> list[str]:
-    """n30 of every place day and the monthly maxima, with window functions."""
-    keys = ", ".join(PLACE_KEYS)
-    match = " AND ".join(f"x.{k} = cockpit_placemonth.{k}" for k in PLACE_KEYS)
+def _month_from_days(d: Dialect, day_table: str) -> str:
+    month_table = MONTH_OF[day_table]
+    measures = MEASURES[day_table]
+    keys = [("month", d.month_of_date("day")), *[(k, k) for k in MONTH_KEYS[day_table]]]
+    names = [n for n, _ in keys] + list(measures)
+    if day_table != "cockpit_placeday":
+        return _insert(month_table, names, _grouped(keys, [(m, m) for m in measures], f"FROM {day_table}"))
+    # Each month's largest 30-day count over its days with intake, and the first day reaching it.
+    part = ", ".join(PLACE_KEYS)
     month = d.month_of_date("day")
-    return [
-        f"UPDATE cockpit_placeday SET n30 = w.n30 FROM (SELECT id, {d.window_30(keys)} AS n30 "
-        f"FROM cockpit_placeday) w WHERE cockpit_placeday.id = w.id",
-        f"UPDATE cockpit_placemonth SET max30 = x.n30, max30_day = x.day FROM (SELECT {keys}, "
-        f"{month} AS month, n30, day, ROW_NUMBER() OVER (PARTITION BY {keys}, {month} "
-        f"ORDER BY n30 DESC, day) AS rn FROM cockpit_placeday WHERE intake > 0) x "
-        f"WHERE x.rn = 1 AND {match} AND cockpit_placemonth.month = x.month",
-    ]
+    first = (
+        f"CASE WHEN intake > 0 THEN FIRST_VALUE(day) OVER (PARTITION BY {part}, {month}, intake > 0 "
+        f"ORDER BY n30 DESC, day) END AS best_day"
+    )
+    select = (
+        f"SELECT {month} AS month, {part}, "
+        + ", ".join(f"SUM({m})" for m in measures)
+        + ", COALESCE(MAX(CASE WHEN intake > 0 THEN n30 END), 0), MIN(best_day) "
+        f"FROM (SELECT *, {first} FROM {day_table}) x GROUP BY {month}, {part}"
+    )
+    return _insert(month_table, [*names, "max30", "max30_day"], select)
+
+
+MONTH_KEYS = {
+    "cockpit_caseday": ("township_id", "category_id", "channel"),
+    "cockpit_gridday": ("grid_id", "township_id"),
+    "cockpit_placeday": PLACE_KEYS,
+    "cockpit_handlerday": ("handler_id", "township_id", "category_id", "channel"),
+    "cockpit_handlerplaceday": ("handler_id", *PLACE_KEYS),
+}
+
+
+def rebuild_statements(vendor: str, *, day_tables: tuple[str, ...] = tuple(MONTH_OF)) -> list[str]:
+    """Empty the rollups of `day_tables` (and their month tables) and fill them from the raw rows:
+    the day tables by one grouped INSERT each, the month tables from the day tables."""
+    d = Dialect(vendor)
+    # Early migrations rebuild before later ones have created their tables: leave out what is missing.
+    existing = set(connection.introspection.table_names())
+    days = [t for t in day_tables if t in existing]
+    tables = [*days, *(MONTH_OF[t] for t in days)]
+    if vendor == "postgresql":
+        out = [f"TRUNCATE {', '.join(tables)}"] if tables else []
+    else:
+        out = [f"DELETE FROM {t}" for t in tables]
+    out += [_day_from_rows(d, t) for t in days]
+    return out + [_month_from_days(d, t) for t in days]
 
 
 MEASURES = {
@@ -581,6 +658,8 @@ MEASURES = {
     "cockpit_placemonth": ("intake", "closed", "closed_secs", "rated", "satisfied"),
     "cockpit_handlerday": HANDLER_MEASURE_NAMES,
     "cockpit_handlermonth": HANDLER_MEASURE_NAMES,
+    "cockpit_handlerplaceday": HANDLER_MEASURE_NAMES,
+    "cockpit_handlerplacemonth": HANDLER_MEASURE_NAMES,
 }
 
 
@@ -612,7 +691,9 @@ def rollups_rebuild() -> int:
     from shanzhi.cockpit.models import RollupState
 
     with connection.cursor() as cur:
-        for sql in rebuild_statements(connection.vendor) + prune_statements():
+        if connection.vendor == "postgresql":
+            cur.execute("SET LOCAL work_mem = '256MB'")  # the groupings hash in memory, not on disk
+        for sql in rebuild_statements(connection.vendor):
             cur.execute(sql)
         total = 0
         for t in CASE_TABLES + HANDLER_TABLES:

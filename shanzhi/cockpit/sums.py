@@ -25,6 +25,8 @@ from shanzhi.cockpit.models import (
     GridMonth,
     HandlerDay,
     HandlerMonth,
+    HandlerPlaceDay,
+    HandlerPlaceMonth,
     PlaceDay,
     PlaceMonth,
 )
@@ -383,33 +385,20 @@ def handler_sums(
     s: Scope, start: dt.date, end: dt.date, by: tuple[str, ...] = ()
 ) -> dict[tuple, dict[str, int]]:
     """Σ assignment measures: the started-day ones over assignments started in [start, end], the
-    due ones over primary assignments whose deadline falls in it (as shanzhi.cases.kpis)."""
-    out: dict[tuple, dict[str, int]] = {}
-    if s.raw:
+    due ones over primary assignments whose deadline falls in it (as shanzhi.cases.kpis). Below a
+    township the handler place tables answer; with a channel too, the raw rows."""
+    if s.raw and (s.channel or "channel" in by):
+        out: dict[tuple, dict[str, int]] = {}
         for part in ("start", "due"):
             _group(_handler_raw(s, start, end, by, part), by, HANDLER_MEASURES, out)
         return out
-    sums = {m: Sum(m) for m in HANDLER_MEASURES}
+    models: tuple[type, type] = (HandlerPlaceDay, HandlerPlaceMonth) if s.raw else (HandlerDay, HandlerMonth)
 
     def flt(qs: QuerySet[Any]) -> QuerySet[Any]:
-        qs = _rollup_filter(qs, s)
+        qs = _place_filter(qs, s) if s.raw else _rollup_filter(qs, s)
         return qs.filter(handler_id=s.handler_id) if s.handler_id is not None else qs
 
-    first, last = (None, None) if "day" in by else _months(start, end)
-    day_ranges = [(start, end)]
-    if first is not None and last is not None:
-        month_rows = flt(HandlerMonth.objects.filter(month__gte=first, month__lte=last))
-        _group(_sum_rows(month_rows, by, sums), by, HANDLER_MEASURES, out)
-        next_month = (last.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-        day_ranges = [(start, first - dt.timedelta(days=1)), (next_month, end)]
-    for lo, hi in day_ranges:
-        if lo > hi:
-            continue
-        rows = flt(HandlerDay.objects.filter(day__gte=lo, day__lte=hi))
-        if "month" in by:
-            rows = rows.annotate(month=TruncMonth("day"))
-        _group(_sum_rows(rows, by, sums), by, HANDLER_MEASURES, out)
-    return out
+    return _rollup_sums(models, flt, start, end, by, HANDLER_MEASURES)
 
 
 # ----- current state (live rows) -----------------------------------------------------------------

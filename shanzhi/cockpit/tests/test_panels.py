@@ -14,7 +14,18 @@ from shanzhi.cases.models import Assignment, Case, Category, ClockPause
 from shanzhi.cases.tests.test_loop import intake, to_reported
 from shanzhi.cockpit import panels
 from shanzhi.cockpit.filters import CockpitFilter
-from shanzhi.cockpit.models import CaseDay, CaseMonth, GridDay, HandlerDay, HandlerMonth, PlaceDay, PlaceMonth
+from shanzhi.cockpit.models import (
+    CaseDay,
+    CaseMonth,
+    GridDay,
+    GridMonth,
+    HandlerDay,
+    HandlerMonth,
+    HandlerPlaceDay,
+    HandlerPlaceMonth,
+    PlaceDay,
+    PlaceMonth,
+)
 from shanzhi.cockpit.rollups import rollups_rebuild
 from shanzhi.cockpit.tests.reference import SH, cases_in, local, reference_kpis
 
@@ -104,7 +115,8 @@ def check(loop, user, f: CockpitFilter, now, **scope):
 
 def rollups_equal_rebuild():
     """The trigger-maintained tables equal a rebuild from raw rows (zero rows aside)."""
-    models = (CaseDay, CaseMonth, GridDay, HandlerDay, HandlerMonth, PlaceDay, PlaceMonth)
+    models = (CaseDay, CaseMonth, GridDay, GridMonth, HandlerDay, HandlerMonth, PlaceDay, PlaceMonth)
+    models += (HandlerPlaceDay, HandlerPlaceMonth)
 
     def snapshot():
         out = {}
@@ -392,3 +404,24 @@ def test_rows_that_net_to_zero_are_pruned(loop):
     rollups_rebuild()
     assert not zero.exists()
     assert not PlaceDay.objects.filter(intake=0, closed=0, closed_secs=0, rated=0, satisfied=0).exists()
+
+
+def test_place_filters_read_no_raw_assignments(loop):
+    """A village or grid filter takes the assignment figures from the handler place tables: kpis
+    and the rankings read no assignment rows except the live open ones (overdue, due today)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    bulk_history(loop, n=60)
+    grids = add_grids(loop)
+    now = timezone.now()
+    today = now.astimezone(SH).date()
+    village = loop.county.village_a1
+    for params in ({"region_code": village.code}, {"grid_code": grids[village.pk].code}):
+        f = CockpitFilter(start=today - dt.timedelta(days=399), end=today, **params)
+        with CaptureQueriesContext(connection) as ctx:
+            panels.handler_ranking(user=loop.dispatcher, f=f, now=now)
+            panels.township_ranking(user=loop.dispatcher, f=f, now=now)
+        sums = [q["sql"] for q in ctx.captured_queries if "cases_assignment" in q["sql"]]
+        assert all("'pending'" in sql for sql in sums), sums  # only the open-assignment counts
+        assert any("cockpit_handlerplace" in q["sql"] for q in ctx.captured_queries)
