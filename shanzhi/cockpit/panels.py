@@ -8,7 +8,6 @@ and the rounding of shanzhi.cases.kpis (docs/cases.md); a rate with a zero denom
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
@@ -17,7 +16,7 @@ from django.db.models import Count, Q
 from shanzhi.cases.kpis import Kpi
 from shanzhi.cases.models import OPEN_STATUSES, Category
 from shanzhi.cockpit.filters import CockpitFilter
-from shanzhi.cockpit.repeats import REPEAT_DAYS, REPEAT_MIN, RepeatRow, repeat_rollup
+from shanzhi.cockpit.repeats import REPEAT_DAYS, REPEAT_MIN, repeat_raw, repeat_rollup
 from shanzhi.cockpit.replica import replica_reads
 from shanzhi.cockpit.sums import (
     SH,
@@ -315,29 +314,6 @@ def township_ranking(*, user: Any, f: CockpitFilter, now: dt.datetime) -> dict[s
     return {"rows": rows}
 
 
-def _repeat_raw(s: Scope, f: CockpitFilter) -> list[RepeatRow]:
-    """Windows counted in Python over raw daily counts (a channel or handler filter)."""
-    lead = f.start - dt.timedelta(days=REPEAT_DAYS - 1)
-    rows = case_sums(s, lead, f.end, ("township_id", "region_id", "grid_id", "category_id", "day"))
-    per: dict[tuple[int, int, int, int], dict[dt.date, int]] = defaultdict(dict)
-    for (township_id, region_id, grid_id, category_id, day), m in rows.items():
-        if m["intake"]:
-            per[(township_id, region_id, grid_id, category_id)][day] = m["intake"]
-    found: list[RepeatRow] = []
-    for key, counts in per.items():
-        best, best_end = 0, None
-        for end_day in sorted(d for d in counts if f.start <= d <= f.end):
-            window = sum(
-                n for d, n in counts.items() if end_day - dt.timedelta(days=REPEAT_DAYS - 1) <= d <= end_day
-            )
-            if window > best:
-                best, best_end = window, end_day
-        if best >= REPEAT_MIN and best_end is not None:
-            in_range = sum(n for d, n in counts.items() if f.start <= d <= f.end)
-            found.append((*key, best, best_end, in_range))
-    return found
-
-
 @replica_reads
 def repeat_complaints(*, user: Any, f: CockpitFilter) -> dict[str, Any]:
     """Place (grid, else village) × category with >= 3 cases in a 30-day window ending in the range.
@@ -347,7 +323,7 @@ def repeat_complaints(*, user: Any, f: CockpitFilter) -> dict[str, Any]:
     from shanzhi.grid.models import Grid
 
     s = scope_of(user=user, f=f)
-    found = _repeat_raw(s, f) if s.channel or s.handler_id is not None else repeat_rollup(s, f)
+    found = repeat_raw(s, f) if s.channel or s.handler_id is not None else repeat_rollup(s, f)
     found = [r for r in found if r[3] and (r[2] or r[1])]
     cats = _categories()
     grids = {g.pk: g for g in Grid.objects.filter(pk__in={r[2] for r in found if r[2]})}

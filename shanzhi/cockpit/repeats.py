@@ -16,7 +16,7 @@ from shanzhi.cockpit.sums import Scope, _months
 
 REPEAT_MIN = 3
 RepeatRow = tuple[int, int, int, int, int, dt.date, int]  # township, village, grid, category, best, end, n
-__all__ = ["REPEAT_DAYS", "REPEAT_MIN", "RepeatRow", "repeat_rollup"]
+__all__ = ["REPEAT_DAYS", "REPEAT_MIN", "RepeatRow", "repeat_raw", "repeat_rollup"]
 
 
 def repeat_rollup(s: Scope, f: CockpitFilter) -> list[RepeatRow]:
@@ -24,9 +24,7 @@ def repeat_rollup(s: Scope, f: CockpitFilter) -> list[RepeatRow]:
     maximum for whole months; best and its first day come out of one MAX over best·10⁶ − day."""
     connection = connections[read_db()]
     vendor = connection.vendor
-    dayno = (
-        "(d - DATE '2000-01-01')" if vendor == "postgresql" else "CAST(julianday(d) - 2451544.5 AS INTEGER)"
-    )
+    dayno = _dayno(vendor, "d")
     where: list[str] = ["true"]
     params: list[Any] = []
     for col, val in (("township_id", s.township_id), ("region_id", s.village_id), ("grid_id", s.grid_id)):
@@ -64,7 +62,17 @@ def repeat_rollup(s: Scope, f: CockpitFilter) -> list[RepeatRow]:
     )
     with connection.cursor() as cur:
         cur.execute(sql, [*part_params, REPEAT_MIN])
-        rows = cur.fetchall()
+        return _decoded(cur.fetchall())
+
+
+def _dayno(vendor: str, d: str) -> str:
+    """Days since 2000-01-01 of date column `d`."""
+    if vendor == "postgresql":
+        return f"({d} - DATE '2000-01-01')"
+    return f"CAST(julianday({d}) - 2451544.5 AS INTEGER)"
+
+
+def _decoded(rows: list[tuple[Any, ...]]) -> list[RepeatRow]:
     base = dt.date(2000, 1, 1)
     found: list[RepeatRow] = []
     for township_id, region_id, grid_id, category_id, best, in_range in rows:
@@ -72,3 +80,47 @@ def repeat_rollup(s: Scope, f: CockpitFilter) -> list[RepeatRow]:
         end_day = base + dt.timedelta(days=top * 1000000 - int(best))
         found.append((township_id, region_id, grid_id, category_id, top, end_day, int(in_range)))
     return found
+
+
+def repeat_raw(s: Scope, f: CockpitFilter) -> list[RepeatRow]:
+    """From the raw rows (a channel or handler filter, which the place tables do not have): the
+    database counts each key's cases per day, runs the 30-day window over those days and keeps
+    the keys at or over the threshold, so only the repeats leave it."""
+    from django.db.models import Count, Value
+    from django.db.models.functions import Coalesce, TruncDate
+
+    from shanzhi.cockpit.rollups import NOT_RECEIVED, Dialect
+    from shanzhi.cockpit.sums import SH, case_queryset, local_start
+
+    alias = read_db()
+    connection = connections[alias]
+    d = Dialect(connection.vendor)
+    lead = f.start - dt.timedelta(days=REPEAT_DAYS - 1)
+    daily = (
+        case_queryset(s)
+        .filter(received_at__gte=local_start(lead), received_at__lt=local_start(f.end) + dt.timedelta(days=1))
+        .exclude(status__in=NOT_RECEIVED)
+        .exclude(category_id__isnull=True)
+        .values(
+            k_township=Coalesce("township_id", Value(0)),
+            k_region=Coalesce("region_id", Value(0)),
+            k_grid=Coalesce("grid_id", Value(0)),
+            k_category=Coalesce("category_id", Value(0)),
+            day=TruncDate("received_at", tzinfo=SH),
+        )
+        .annotate(intake=Count("id"))
+        .order_by()
+    )
+    inner, params = daily.query.get_compiler(using=alias).as_sql()
+    keys = "k_township, k_region, k_grid, k_category"  # (names that shadow no Case field)
+    since = "day >= %s"
+    sql = (
+        f"SELECT {keys}, MAX(CASE WHEN {since} THEN n30 * 1000000 - {_dayno(connection.vendor, 'day')} END), "
+        f"SUM(CASE WHEN {since} THEN intake ELSE 0 END) "
+        f"FROM (SELECT g.*, {d.window_30(keys)} AS n30 FROM ({inner}) g) w "
+        f"WHERE k_grid <> 0 OR k_region <> 0 "
+        f"GROUP BY {keys} HAVING MAX(CASE WHEN {since} THEN n30 END) >= %s"
+    )
+    with connection.cursor() as cur:
+        cur.execute(sql, [f.start, f.start, *params, f.start, REPEAT_MIN])
+        return _decoded(cur.fetchall())

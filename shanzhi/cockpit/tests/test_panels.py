@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from typing import Any
 from collections import Counter
 
 import pytest
@@ -115,8 +116,8 @@ def check(loop, user, f: CockpitFilter, now, **scope):
 
 def rollups_equal_rebuild():
     """The trigger-maintained tables equal a rebuild from raw rows (zero rows aside)."""
-    models = (CaseDay, CaseMonth, GridDay, GridMonth, HandlerDay, HandlerMonth, PlaceDay, PlaceMonth)
-    models += (HandlerPlaceDay, HandlerPlaceMonth)
+    models: tuple[Any, ...] = (CaseDay, CaseMonth, GridDay, GridMonth, HandlerDay, HandlerMonth)
+    models += (PlaceDay, PlaceMonth, HandlerPlaceDay, HandlerPlaceMonth)
 
     def snapshot():
         out = {}
