@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from typing import Any
 from collections import Counter
+from typing import Any
 
 import pytest
 from django.utils import timezone
