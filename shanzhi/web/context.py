@@ -89,7 +89,7 @@ def nav_items(*, roles: set[str], path: str) -> list[dict[str, Any]]:
 
 
 def nav_tree(*, items: list[dict[str, Any]], roles: set[str]) -> list[dict[str, Any]]:
-    """Top-level entries: links as they are, or groups ({"group", "id", "items", "active"})."""
+    """Top-level entries: links as they are, or groups ({"label", "id", "links", "active"})."""
     if len(items) <= NAV_FLAT_MAX:
         return list(items)
     pinned = frozenset().union(*(NAV_PINNED.get(r, frozenset()) for r in roles))
@@ -111,9 +111,9 @@ def nav_tree(*, items: list[dict[str, Any]], roles: set[str]) -> list[dict[str, 
         elif group:
             tree.append(
                 {
-                    "group": label,
+                    "label": label,
                     "id": f"nav-{key}",
-                    "items": group,
+                    "links": group,
                     "active": any(i["active"] for i in group),
                 }
             )

@@ -46,10 +46,14 @@
         closeGroups(button);
         setOpen(button, open);
       });
+      // A panel over the page (wide screens) closes when the focus leaves its group. In the phone
+      // menu the groups open in place: closing one there would move what is under the pointer.
       var group = button.parentNode;
+      var list = document.getElementById(button.getAttribute("aria-controls"));
       group.addEventListener("focusout", function (event) {
         var next = event.relatedTarget;
-        if (next && !group.contains(next) && isOpen(button)) { setOpen(button, false); }
+        if (!next || group.contains(next) || !isOpen(button)) { return; }
+        if (list && window.getComputedStyle(list).position === "absolute") { setOpen(button, false); }
       });
     });
 
