@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -77,6 +79,16 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     else:
         body = {"code": "http_error", "message": str(exc)}
     return api.create_response(request, body, status=exc.status_code)
+
+
+# Django refuses a body over DATA_UPLOAD_MAX_MEMORY_SIZE when Ninja reads it; without this the client
+# got Django's English HTML "Bad Request" page instead of the API's {code, message}.
+@api.exception_handler(RequestDataTooBig)
+def body_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    limit_mb = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)
+    return api.create_response(
+        request, {"code": "body_too_large", "message": f"请求体过大,不能超过 {limit_mb} MB"}, status=413
+    )
 
 
 def register_routers() -> None:
