@@ -10,6 +10,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 from ninja.security import APIKeyCookie, HttpBearer
 
 from shanzhi.core.errors import ServiceError
@@ -36,12 +37,37 @@ class SessionAuth(APIKeyCookie):
         return None
 
 
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+class JsonObjectParser(Parser):
+    """Every JSON body of this API is one object. A bare list, string or number used to reach the
+    schema as "no fields", so a PATCH with all fields optional answered 200; a NUL inside any string
+    made PostgreSQL fail the write with a 500 (SQLite would have kept it silently)."""
+
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        data = super().parse_body(request)
+        if not isinstance(data, dict):
+            raise ServiceError("invalid_input", "请求体应为 JSON 对象({…})", status=422)
+        if _has_nul(data):
+            raise ServiceError("invalid_character", "内容含有空字符(NUL),请删除后重试", status=422)
+        return data
+
+
 api = NinjaAPI(
     title="善治 Shanzhi API",
     version="1",
     description="基层治理平台接口。错误以 JSON 返回:{code, message}。",
     auth=[BearerToken(), SessionAuth()],
     urls_namespace="api",
+    parser=JsonObjectParser(),
 )
 
 
@@ -74,6 +100,8 @@ _BODY_UNPARSABLE = "Cannot parse request body"
 
 @api.exception_handler(HttpError)
 def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if isinstance(exc.__cause__, ServiceError):  # JsonObjectParser's refusals, wrapped by Ninja
+        return service_error(request, exc.__cause__)
     if exc.status_code == 400 and str(exc).startswith(_BODY_UNPARSABLE):
         body = {"code": "malformed_json", "message": "请求体不是有效的 JSON,请检查格式后重试"}
     else:

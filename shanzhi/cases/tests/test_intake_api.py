@@ -106,8 +106,8 @@ def test_oversized_photo_is_refused(loop, client, operator):
         ({"channel": "hotline", "text": "x", "lat": "north"}, 422, "invalid_input"),
         ({"channel": "hotline", "text": "x", "reporter_phone": "123"}, 400, "invalid_mobile"),
         ({"channel": "pigeon", "text": "x"}, 422, "invalid_input"),
-        ({"channel": "hotline", "text": "路灯\u0000不亮"}, 422, "invalid_text"),
-        ({"channel": "hotline", "text": "路灯不亮", "address": "上溪\u0000村"}, 400, "invalid_character"),
+        ({"channel": "hotline", "text": "路灯\u0000不亮"}, 422, "invalid_character"),
+        ({"channel": "hotline", "text": "路灯不亮", "address": "上溪\u0000村"}, 422, "invalid_character"),
     ],
 )
 def test_bad_intake_is_clear_and_writes_nothing(loop, client, operator, body, status, code):
