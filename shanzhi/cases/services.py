@@ -100,7 +100,17 @@ def _audit(case: Case, *, actor: Any, action: str) -> None:
 def _lock(case: Case) -> Case:
     """Re-read the case under a row lock so two people cannot move it at once."""
     # of=("self",): PostgreSQL cannot lock the nullable side of the outer joins.
-    return Case.objects.select_for_update(of=("self",)).select_related("category", "region").get(pk=case.pk)
+    # no_key=True (FOR NO KEY UPDATE): still excludes every other transition, but not the
+    # FOR KEY SHARE that a foreign-key check takes on the case another transaction points at
+    # (an intake linking it as its possible duplicate, a split child). With plain FOR UPDATE that
+    # check, which runs at commit after the audit head is taken, waited for this lock while this
+    # transaction waited for the audit head: a deadlock (docs/cases.md, "Locks"). No transition
+    # changes a case's id or number or deletes it, which is all FOR UPDATE adds.
+    return (
+        Case.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("category", "region")
+        .get(pk=case.pk)
+    )
 
 
 def _check_role(actor: Any, action: str) -> None:
