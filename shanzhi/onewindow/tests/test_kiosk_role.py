@@ -245,3 +245,72 @@ def test_demo_kiosk_account_signs_in_to_the_kiosk(county):
     signed = client.post("/login/", {"username": "kiosk", "password": demo.DEMO_PASSWORD}, follow=True)
     assert signed.redirect_chain[-1][0] == reverse("onewindow:kiosk")  # its home is the terminal
     assert signed.status_code == 200 and "自助服务终端" in signed.content.decode()
+
+
+# --- in the browser: the terminal at 1080×1920, signed in as the kiosk ------------------------------
+
+
+def tap_digits(page: Any, keypad: str, digits: str) -> None:
+    pad = page.get_by_role("group", name=f"{keypad}数字键盘")
+    for digit in digits:
+        pad.locator(f"button[data-key='{digit}']").click()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_kiosk_terminal_in_portrait_signed_in_as_kiosk(live_server, terminal):
+    from shanzhi.conftest import PASSWORD
+    from shanzhi.web.elder import COOKIE
+    from shanzhi.web.tests.browser import chromium
+    from shanzhi.web.tests.test_a11y import AXE, AXE_RUN
+
+    base = live_server.url
+    with chromium() as browser:
+        for elder in (False, True):
+            context = browser.new_context(locale="zh-CN", viewport={"width": 1080, "height": 1920})
+            if elder:
+                context.add_cookies([{"name": COOKIE, "value": "1", "url": base}])
+            page = context.new_page()
+            page.goto(f"{base}/login/")
+            page.get_by_label("用户名").fill("t-kiosk")
+            page.get_by_label("密码").fill(PASSWORD)
+            page.get_by_role("button", name="登录").click()
+            page.wait_for_url(f"{base}/services/kiosk/")  # the kiosk's home is the terminal
+            where = f"elder={elder}"
+            for url in ["/services/kiosk/", "/services/kiosk/ticket/", "/services/status/?kiosk=1"]:
+                page.goto(base + url, wait_until="load")
+                assert page.evaluate("document.scrollingElement.scrollWidth") <= 1080, (url, where)
+                page.add_script_tag(path=str(AXE))
+                assert page.evaluate(AXE_RUN) == [], (url, where)
+            # Anything else answers 403, in the browser too.
+            answer = page.goto(f"{base}/services/window/")
+            assert answer is not None and answer.status == 403
+            page.get_by_role("link", name="返回自助服务首页").click()
+            page.wait_for_url(f"{base}/services/kiosk/")
+
+            # 取号 by touch: the keypad fills the phone, a theme button takes the number.
+            page.get_by_role("link", name="窗口取号").click()
+            tap_digits(page, "手机号", PHONE)
+            assert page.locator("#phone").input_value() == PHONE
+            page.get_by_role("button", name="社会保障").click()
+            number = page.locator(".ticket-big").inner_text()
+            assert number.startswith("A"), number
+            page.get_by_role("link", name="完成").click()
+            page.wait_for_url(f"{base}/services/kiosk/")
+
+            # Apply with the keypads, scan nothing, and get the one-time notice to print.
+            page.get_by_role("link", name=terminal.item.name).click()
+            page.get_by_label("姓名").fill("王秀英")
+            tap_digits(page, "身份证号", ID_NUMBER)
+            tap_digits(page, "手机号", PHONE)
+            page.get_by_role("group", name="委托他人代为办理?").get_by_label("否").check()
+            page.get_by_role("button", name="下一步:扫描材料").click()
+            page.wait_for_url("**/services/kiosk/applications/**")
+            assert page.evaluate("document.scrollingElement.scrollWidth") <= 1080
+            page.get_by_role("button", name="完成并打印告知书").click()
+            page.wait_for_url("**/notice/?kiosk=1")
+            assert "一次性告知书" in page.content()
+            page.get_by_role("link", name="返回首页").click()
+            page.wait_for_url(f"{base}/services/kiosk/")
+            context.close()
+    assert Application.objects.filter(created_by=terminal.kiosk, status=S.NOT_ACCEPTED).count() == 2
