@@ -263,8 +263,6 @@ def test_back_office_filters_and_pages(people, catalog, as_):
 def test_pager_tag_keeps_the_query_without_page_and_since(rf):
     from django.template import Context, Template
 
-    from shanzhi.core.models import Region  # noqa: F401  (app registry loaded)
-
     class Page:
         number, has_other_pages, has_previous, has_next = 2, True, True, True
 

@@ -16,7 +16,7 @@ import pytest
 import shapely
 from django.db.models import Count
 from openpyxl import load_workbook
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from shanzhi.cases import services as svc
 from shanzhi.cases.models import AssignmentStatus, AttachmentStage, Case, CaseStatus, Channel
@@ -40,8 +40,8 @@ from shanzhi.web.tests.browser import chromium
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 360, "height": 740}
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
+PHONE: ViewportSize = {"width": 360, "height": 740}
 
 
 @pytest.fixture(scope="module")
@@ -67,8 +67,8 @@ def open_as(browser: Browser, live_server: Any) -> Iterator[Any]:
     """Sign a user in through the login page in a fresh context; the contexts close after the test."""
     contexts: list[Any] = []
 
-    def sign_in(username: str, *, size: dict[str, int] = DESKTOP) -> Page:
-        context = browser.new_context(locale="zh-CN", viewport=size, accept_downloads=True)  # type: ignore[arg-type]
+    def sign_in(username: str, *, size: ViewportSize = DESKTOP) -> Page:
+        context = browser.new_context(locale="zh-CN", viewport=size, accept_downloads=True)
         contexts.append(context)
         page = context.new_page()
         _sign_in(page, live_server.url, username)
