@@ -10,7 +10,7 @@ All functions accept floats or numpy arrays (vectorised for batch lookups).
 
 from __future__ import annotations
 
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -66,9 +66,11 @@ def _offset(
 
 
 def _unwrap(
-    lon: npt.NDArray[np.float64], lat: npt.NDArray[np.float64], scalar: bool
-) -> tuple[float | npt.NDArray[np.float64], float | npt.NDArray[np.float64]]:
-    if scalar:
+    lon: npt.NDArray[np.float64], lat: npt.NDArray[np.float64], like: float | npt.NDArray[np.float64]
+) -> tuple[Any, Any]:
+    """The result in the caller's kind: floats for a scalar `like`, arrays for an array. (Any: the
+    public functions' T follows from `like` at run time, which a type checker cannot see.)"""
+    if np.ndim(like) == 0:
         return float(lon), float(lat)
     return lon, lat
 
@@ -76,7 +78,7 @@ def _unwrap(
 def wgs84_to_gcj02(lon: T, lat: T) -> tuple[T, T]:
     x, y = _as_array(lon), _as_array(lat)
     d_lon, d_lat = _offset(x, y)
-    return _unwrap(x + d_lon, y + d_lat, np.ndim(lon) == 0)  # type: ignore[return-value]
+    return _unwrap(x + d_lon, y + d_lat, lon)
 
 
 def gcj02_to_wgs84(lon: T, lat: T) -> tuple[T, T]:
@@ -90,7 +92,7 @@ def gcj02_to_wgs84(lon: T, lat: T) -> tuple[T, T]:
         w_lon, w_lat = n_lon, n_lat
         if step < _INVERSE_TOLERANCE_DEG:
             break
-    return _unwrap(w_lon, w_lat, np.ndim(lon) == 0)  # type: ignore[return-value]
+    return _unwrap(w_lon, w_lat, lon)
 
 
 def _gcj02_to_bd09(
@@ -103,7 +105,7 @@ def _gcj02_to_bd09(
 
 def gcj02_to_bd09(lon: T, lat: T) -> tuple[T, T]:
     b_lon, b_lat = _gcj02_to_bd09(_as_array(lon), _as_array(lat))
-    return _unwrap(b_lon, b_lat, np.ndim(lon) == 0)  # type: ignore[return-value]
+    return _unwrap(b_lon, b_lat, lon)
 
 
 def bd09_to_gcj02(lon: T, lat: T) -> tuple[T, T]:
@@ -119,7 +121,7 @@ def bd09_to_gcj02(lon: T, lat: T) -> tuple[T, T]:
         g_lon, g_lat = g_lon + e_lon, g_lat + e_lat
         if max(_largest(e_lon), _largest(e_lat)) < _INVERSE_TOLERANCE_DEG:
             break
-    return _unwrap(g_lon, g_lat, np.ndim(lon) == 0)  # type: ignore[return-value]
+    return _unwrap(g_lon, g_lat, lon)
 
 
 def wgs84_to_bd09(lon: T, lat: T) -> tuple[T, T]:
