@@ -257,6 +257,8 @@ def case_intake(
             )
             for checked in photos or []:
                 _attach(case, checked, stage=AttachmentStage.INTAKE)
+            # The link's (deferred) foreign-key check locks the linked case FOR KEY SHARE at commit,
+            # after the audit head is taken; _lock's FOR NO KEY UPDATE does not block it.
             case.possible_duplicate_of = duplicates.find_duplicate(case=case, category=suggestion.category)
             if case.possible_duplicate_of is not None:
                 case.save(update_fields=["possible_duplicate_of"])
