@@ -128,7 +128,9 @@ class ServiceItemForm(forms.ModelForm):
                 f"{s.get('name', '')}:{s.get('detail', '')}".rstrip(":") for s in item.steps
             )
             self.initial["keywords_text"] = " ".join(item.keywords)
-        self.fields["department"].queryset = Handler.objects.filter(  # type: ignore[attr-defined]
+        department = self.fields["department"]
+        assert isinstance(department, forms.ModelChoiceField)  # the model's ForeignKey
+        department.queryset = Handler.objects.filter(
             type__kind=HandlerKind.DEPARTMENT, region__parent__isnull=True, active=True
         )
 
