@@ -772,7 +772,7 @@ def _insert(model: type[models.Model], objs: Sequence[models.Model]) -> None:
     fields = [f for f in model._meta.concrete_fields if not (f.primary_key and isinstance(f, AutoFieldMixin))]
     if any(getattr(f, "db_default", NOT_PROVIDED) is not NOT_PROVIDED for f in fields):
         # A database default is an expression to compile: leave that model to the ORM.
-        model.objects.bulk_create(objs)  # type: ignore[attr-defined]
+        model._default_manager.bulk_create(objs)
         return
     qn = connection.ops.quote_name
     # Table and column names come from the model, quoted; the values are parameters.
