@@ -283,3 +283,60 @@ class RollupState(models.Model):
 
     def __str__(self) -> str:
         return "suspended" if self.suspended else "live"
+
+
+class CaseHandler(models.Model):
+    """How many live primary assignments a case has with a handler: a case counts once for each
+    handler it has at least one with (the handler filter on case figures), so the triggers add
+    or remove the case's sums when this count turns 1 or 0."""
+
+    case_id = models.BigIntegerField()
+    handler_id = models.BigIntegerField()
+    n = models.IntegerField(default=0, db_default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["case_id", "handler_id"], name="cockpit_casehandler_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}/{self.handler_id}"
+
+
+class HandlerCaseMeasures(CaseMeasures):
+    """The case sums of each handler's cases (see CaseHandler), by township, category, channel."""
+
+    handler_id = models.BigIntegerField()
+
+    class Meta:
+        abstract = True
+
+
+class HandlerCaseDay(HandlerCaseMeasures):
+    day = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["handler_id", "day", "township_id", "category_id", "channel"],
+                name="cockpit_handlercaseday_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day}"
+
+
+class HandlerCaseMonth(HandlerCaseMeasures):
+    month = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["handler_id", "month", "township_id", "category_id", "channel"],
+                name="cockpit_handlercasemonth_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month}"

@@ -36,6 +36,7 @@ CASE_TABLES = (
 )
 PLACE_KEYS = ("township_id", "region_id", "grid_id", "category_id")
 REPEAT_DAYS = 30
+HANDLER_CASE_TABLES = ("cockpit_handlercaseday", "cockpit_handlercasemonth")
 HANDLER_TABLES = (
     "cockpit_handlerday",
     "cockpit_handlermonth",
@@ -236,6 +237,8 @@ GRAINS = {
     "cockpit_handlermonth": "handlermonth",
     "cockpit_handlerplaceday": "handlerplaceday",
     "cockpit_handlerplacemonth": "handlerplacemonth",
+    "cockpit_handlercaseday": "handlercaseday",
+    "cockpit_handlercasemonth": "handlercasemonth",
 }
 
 
@@ -313,7 +316,13 @@ def case_change_statements(d: Dialect, op: str) -> list[str]:
     if op == "INSERT":
         return [repeat_lock(("NEW",)), *case_statements(d, "NEW", 1), *repeat_statements(d, "NEW")]
     if op == "DELETE":
-        return [repeat_lock(("OLD",)), *case_statements(d, "OLD", -1), *repeat_statements(d, "OLD")]
+        return [
+            repeat_lock(("OLD",)),
+            *case_statements(d, "OLD", -1),
+            *repeat_statements(d, "OLD"),
+            *member_refile_statements(d, "OLD", -1),
+            "DELETE FROM cockpit_casehandler WHERE case_id = OLD.id",
+        ]
     moved = repeat_moved(d)
     return [
         repeat_lock(("OLD", "NEW")),
@@ -321,16 +330,64 @@ def case_change_statements(d: Dialect, op: str) -> list[str]:
         *case_statements(d, "NEW", 1),
         *repeat_statements(d, "OLD", moved),
         *repeat_statements(d, "NEW", moved),
+        *member_refile_statements(d, "OLD", -1),
+        *member_refile_statements(d, "NEW", 1),
     ]
 
 
 def assignment_statements(d: Dialect, a: str, case_id: str, sign: int) -> list[str]:
     """One assignment row (NEW/OLD) with its case read from cases_case."""
     source = f"FROM cases_case c WHERE c.id = {case_id}"
-    return [case_lock(case_id)] + [
-        upsert(t, *assignment_contribution(d, a, "c", GRAINS[t], part), sign=sign, source=source)
-        for t in HANDLER_TABLES
-        for part in ("start", "due")
+    return (
+        [case_lock(case_id)]
+        + [
+            upsert(t, *assignment_contribution(d, a, "c", GRAINS[t], part), sign=sign, source=source)
+            for t in HANDLER_TABLES
+            for part in ("start", "due")
+        ]
+        + member_statements(d, a, sign)
+    )
+
+
+def handler_case_contribution(d: Dialect, r: str, grain: str, handler: str) -> tuple[Cols, Cols]:
+    """Case row `r`'s sums filed under `handler` (an SQL expression)."""
+    keys, measures = case_contribution(d, r, "caseday" if grain.endswith("day") else "casemonth")
+    return [keys[0], ("handler_id", handler), *keys[1:]], measures
+
+
+def member_statements(d: Dialect, a: str, sign: int) -> list[str]:
+    """Assignment `a` joins (+1) or leaves (-1) its case's count for its handler; the case's sums
+    are added to that handler's case tables when the count turns 1 and taken away when it turns 0
+    (a case returned by one handler and given to another counts for both; twice to the same
+    handler, once)."""
+    live = f"{a}.role = 'primary' AND {a}.status <> 'cancelled'"
+    key = f"case_id = {a}.case_id AND handler_id = {a}.handler_id"
+    n = f"(SELECT n FROM cockpit_casehandler WHERE {key})"
+    if sign > 0:
+        out = [
+            f"INSERT INTO cockpit_casehandler (case_id, handler_id, n) SELECT {a}.case_id, {a}.handler_id, 1 "
+            f"WHERE {live} ON CONFLICT (case_id, handler_id) DO UPDATE SET n = cockpit_casehandler.n + 1"
+        ]
+        turned = f"{n} = 1"
+    else:
+        out = [f"UPDATE cockpit_casehandler SET n = n - 1 WHERE {key} AND {live}"]
+        turned = f"{n} = 0"
+    source = f"FROM cases_case c WHERE c.id = {a}.case_id AND {live} AND {turned}"
+    out += [
+        upsert(t, *handler_case_contribution(d, "c", GRAINS[t], f"{a}.handler_id"), sign=sign, source=source)
+        for t in HANDLER_CASE_TABLES
+    ]
+    if sign < 0:
+        out.append(f"DELETE FROM cockpit_casehandler WHERE {key} AND n = 0")
+    return out
+
+
+def member_refile_statements(d: Dialect, r: str, sign: int) -> list[str]:
+    """Case row `r` (OLD/NEW) filed under (or taken from) every handler it counts for."""
+    source = f"FROM cockpit_casehandler m WHERE m.case_id = {r}.id"
+    return [
+        upsert(t, *handler_case_contribution(d, r, GRAINS[t], "m.handler_id"), sign=sign, source=source)
+        for t in HANDLER_CASE_TABLES
     ]
 
 
@@ -550,6 +607,7 @@ MONTH_OF = {
     "cockpit_placeday": "cockpit_placemonth",
     "cockpit_handlerday": "cockpit_handlermonth",
     "cockpit_handlerplaceday": "cockpit_handlerplacemonth",
+    "cockpit_handlercaseday": "cockpit_handlercasemonth",
 }
 PAUSED_JOIN = "LEFT JOIN (SELECT DISTINCT assignment_id FROM cases_clockpause) p ON p.assignment_id = a.id"
 
@@ -570,7 +628,7 @@ def _insert(table: str, names: list[str], select: str) -> str:
 def _day_from_rows(d: Dialect, table: str) -> str:
     """A day table from the raw rows: one grouped INSERT into the emptied table."""
     grain = GRAINS[table]
-    if grain.startswith("handler"):
+    if grain.startswith("handlerday") or grain.startswith("handlerplace"):
         # Both parts of every assignment side by side (UNION ALL), then one GROUP BY: no upserts.
         # Pauses by one hash join instead of an EXISTS probe per assignment.
         parts = []
@@ -591,9 +649,14 @@ def _day_from_rows(d: Dialect, table: str) -> str:
             f"FROM ({' UNION ALL '.join(parts)}) u",
         )
         return _insert(table, names + list(HANDLER_MEASURE_NAMES), select)
-    keys, measures = case_contribution(d, "c", grain)
+    if grain.startswith("handlercase"):
+        keys, measures = handler_case_contribution(d, "c", grain, "m.handler_id")
+        source = "FROM cockpit_casehandler m JOIN cases_case c ON c.id = m.case_id"
+    else:
+        keys, measures = case_contribution(d, "c", grain)
+        source = "FROM cases_case c"
     names = [n for n, _ in keys] + [m for m, _ in measures]
-    select = _grouped(keys, measures, "FROM cases_case c")
+    select = _grouped(keys, measures, source)
     if table != "cockpit_placeday":
         return _insert(table, names, select)
     # The 30-day counts with a window over the grouped days (the triggers recount them per write).
@@ -630,6 +693,7 @@ MONTH_KEYS = {
     "cockpit_placeday": PLACE_KEYS,
     "cockpit_handlerday": ("handler_id", "township_id", "category_id", "channel"),
     "cockpit_handlerplaceday": ("handler_id", *PLACE_KEYS),
+    "cockpit_handlercaseday": ("handler_id", "township_id", "category_id", "channel"),
 }
 
 
@@ -641,10 +705,18 @@ def rebuild_statements(vendor: str, *, day_tables: tuple[str, ...] = tuple(MONTH
     existing = set(connection.introspection.table_names())
     days = [t for t in day_tables if t in existing]
     tables = [*days, *(MONTH_OF[t] for t in days)]
+    members = "cockpit_handlercaseday" in days  # the handler case tables sum the membership table
+    if members:
+        tables.append("cockpit_casehandler")
     if vendor == "postgresql":
         out = [f"TRUNCATE {', '.join(tables)}"] if tables else []
     else:
         out = [f"DELETE FROM {t}" for t in tables]
+    if members:
+        out.append(
+            "INSERT INTO cockpit_casehandler (case_id, handler_id, n) SELECT case_id, handler_id, COUNT(*) "
+            "FROM cases_assignment WHERE role = 'primary' AND status <> 'cancelled' GROUP BY 1, 2"
+        )
     out += [_day_from_rows(d, t) for t in days]
     return out + [_month_from_days(d, t) for t in days]
 
@@ -660,6 +732,8 @@ MEASURES = {
     "cockpit_handlermonth": HANDLER_MEASURE_NAMES,
     "cockpit_handlerplaceday": HANDLER_MEASURE_NAMES,
     "cockpit_handlerplacemonth": HANDLER_MEASURE_NAMES,
+    "cockpit_handlercaseday": ("intake", "closed", "closed_secs", "rated", "satisfied"),
+    "cockpit_handlercasemonth": ("intake", "closed", "closed_secs", "rated", "satisfied"),
 }
 
 
@@ -696,7 +770,7 @@ def rollups_rebuild() -> int:
         for sql in rebuild_statements(connection.vendor):
             cur.execute(sql)
         total = 0
-        for t in CASE_TABLES + HANDLER_TABLES:
+        for t in (*CASE_TABLES, *HANDLER_TABLES, *HANDLER_CASE_TABLES, "cockpit_casehandler"):
             if connection.vendor == "postgresql":
                 cur.execute(f"ANALYZE {t}")  # fresh statistics, or the planner guesses on new rows
             cur.execute(f"SELECT COUNT(*) FROM {t}")
@@ -787,7 +861,7 @@ def clear_orphans(conn: Any) -> int:
         if cursor.fetchone()[0]:
             return 0
         cleared = 0
-        for table in (*CASE_TABLES, *HANDLER_TABLES):
+        for table in (*CASE_TABLES, *HANDLER_TABLES, *HANDLER_CASE_TABLES, "cockpit_casehandler"):
             cursor.execute(f"DELETE FROM {table}")  # fixed table names
             cleared += max(cursor.rowcount, 0)
     return cleared

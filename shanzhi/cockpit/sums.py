@@ -23,6 +23,8 @@ from shanzhi.cockpit.models import (
     CaseMonth,
     GridDay,
     GridMonth,
+    HandlerCaseDay,
+    HandlerCaseMonth,
     HandlerDay,
     HandlerMonth,
     HandlerPlaceDay,
@@ -229,12 +231,13 @@ def _place_filter(qs: QuerySet[Any], s: Scope) -> QuerySet[Any]:
 
 
 def case_source(s: Scope, by: tuple[str, ...]) -> str:
-    """Which tables answer: "case" (township × category × channel), "grid" (intake per grid),
-    "place" (township × village × grid × category) or "raw" (a channel or handler filter below
-    a township, a handler filter, or a grouping no rollup has)."""
+    """Which tables answer: "case" (township × category × channel), "handlercase" (the same for
+    one handler's cases), "grid" (intake per grid), "place" (township × village × grid ×
+    category) or "raw" (a channel or handler filter below a township, or a grouping no rollup
+    has)."""
     keys = set(by)
     if s.handler_id is not None:
-        return "raw"
+        return "handlercase" if not s.raw and keys <= CASE_KEYS else "raw"
     if not s.raw and keys <= CASE_KEYS:
         return "case"
     if s.channel:
@@ -282,6 +285,15 @@ def case_sums(
     if source == "case":
         return _rollup_sums(
             (CaseDay, CaseMonth), lambda qs: _rollup_filter(qs, s), start, end, by, CASE_MEASURES
+        )
+    if source == "handlercase":
+        return _rollup_sums(
+            (HandlerCaseDay, HandlerCaseMonth),
+            lambda qs: _rollup_filter(qs, s).filter(handler_id=s.handler_id),
+            start,
+            end,
+            by,
+            CASE_MEASURES,
         )
     if source == "place":
         return _rollup_sums(

@@ -17,9 +17,12 @@ from shanzhi.cockpit import panels
 from shanzhi.cockpit.filters import CockpitFilter
 from shanzhi.cockpit.models import (
     CaseDay,
+    CaseHandler,
     CaseMonth,
     GridDay,
     GridMonth,
+    HandlerCaseDay,
+    HandlerCaseMonth,
     HandlerDay,
     HandlerMonth,
     HandlerPlaceDay,
@@ -117,7 +120,8 @@ def check(loop, user, f: CockpitFilter, now, **scope):
 def rollups_equal_rebuild():
     """The trigger-maintained tables equal a rebuild from raw rows (zero rows aside)."""
     models: tuple[Any, ...] = (CaseDay, CaseMonth, GridDay, GridMonth, HandlerDay, HandlerMonth)
-    models += (PlaceDay, PlaceMonth, HandlerPlaceDay, HandlerPlaceMonth)
+    models += (PlaceDay, PlaceMonth, HandlerPlaceDay, HandlerPlaceMonth, HandlerCaseDay, HandlerCaseMonth)
+    models += (CaseHandler,)
 
     def snapshot():
         out = {}
@@ -426,3 +430,60 @@ def test_place_filters_read_no_raw_assignments(loop):
         sums = [q["sql"] for q in ctx.captured_queries if "cases_assignment" in q["sql"]]
         assert all("'pending'" in sql for sql in sums), sums  # only the open-assignment counts
         assert any("cockpit_handlerplace" in q["sql"] for q in ctx.captured_queries)
+
+
+def test_handler_filter_counts_each_case_once_per_handler(loop):
+    """The handler filter's case figures come from the handler case tables: a case counts once
+    for each handler with a live primary assignment on it — twice to one handler is once, a
+    returned one still counts, cancelling the last one takes it away, moving an assignment to
+    another handler moves the case, deleting the case removes it. Each step equals the raw rows
+    and a rebuild, and the figures are read without touching the case table."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    bulk_history(loop, n=60)
+    now = timezone.now()
+    today = now.astimezone(SH).date()
+    dept, town_gov = loop.county.dept, loop.county.town_a_gov
+    user = loop.dispatcher
+    f_dept = CockpitFilter(start=today - dt.timedelta(days=729), end=today, handler_code=dept.code)
+    f_town = CockpitFilter(start=f_dept.start, end=today, handler_code=town_gov.code)
+
+    def same() -> None:
+        for f, h in ((f_dept, dept), (f_town, town_gov)):
+            got = panels.kpis(user=user, f=f, now=now)
+            want = reference_kpis(f.start, f.end, now, handler_id=h.pk)
+            assert {k: got[k] for k in ("intake", "closed", "rated", "satisfied")} == {
+                k: want[k] for k in ("intake", "closed", "rated", "satisfied")
+            }
+        rollups_equal_rebuild()
+
+    a = Assignment.objects.filter(handler=dept, role="primary", case__status="closed").first()
+    assert a is not None
+    intake = panels.kpis(user=user, f=f_dept, now=now)["intake"]
+    twin = Assignment.objects.get(pk=a.pk)
+    twin.pk = None
+    twin.save()  # a second live primary assignment of the same case to the same handler
+    same()
+    assert panels.kpis(user=user, f=f_dept, now=now)["intake"] == intake
+    Assignment.objects.filter(pk=a.pk).update(status="returned")
+    same()
+    assert panels.kpis(user=user, f=f_dept, now=now)["intake"] == intake
+    Assignment.objects.filter(pk=twin.pk).update(status="cancelled")
+    same()  # the returned one still counts
+    assert panels.kpis(user=user, f=f_dept, now=now)["intake"] == intake
+    Assignment.objects.filter(pk=a.pk).update(status="cancelled")
+    same()
+    assert panels.kpis(user=user, f=f_dept, now=now)["intake"] == intake - 1
+    town_before = panels.kpis(user=user, f=f_town, now=now)["intake"]
+    Assignment.objects.filter(pk=twin.pk).update(status="accepted", handler=town_gov)
+    same()
+    assert panels.kpis(user=user, f=f_town, now=now)["intake"] == town_before + 1
+    Case.objects.filter(pk=a.case_id).update(category=Category.objects.get(code="0201"), status="refused")
+    same()
+    Case.objects.filter(pk=a.case_id).delete()
+    same()
+    with CaptureQueriesContext(connection) as ctx:
+        panels.intake_monthly(user=user, f=f_dept)
+        panels.category_shares(user=user, f=f_dept)
+    assert not [q["sql"] for q in ctx.captured_queries if "cases_case" in q["sql"]]
