@@ -34,7 +34,7 @@ from shanzhi.duties.items import (
     max_items,
     parse_category_codes,
 )
-from shanzhi.duties.models import DutyList, DutyListKind, DutyListStatus, DutyType
+from shanzhi.duties.models import AssistItem, DutyList, DutyListKind, DutyListStatus, DutyType
 
 
 def _get(request: HttpRequest, pk: int) -> DutyList:
@@ -321,10 +321,10 @@ def item_remove_view(request: HttpRequest, pk: int, code: str) -> HttpResponse:
     if obj is None:
         raise Http404("清单中没有该事项")
     try:
-        if duty_list.kind == DutyListKind.VILLAGE_ASSIST:
-            services.assist_item_remove(actor=request.user, item=obj)  # type: ignore[arg-type]
+        if isinstance(obj, AssistItem):  # a village list's items (duty_list_items)
+            services.assist_item_remove(actor=request.user, item=obj)
         else:
-            services.duty_remove(actor=request.user, duty=obj)  # type: ignore[arg-type]
+            services.duty_remove(actor=request.user, duty=obj)
     except ServiceError as exc:
         _fail(request, exc)
     else:
