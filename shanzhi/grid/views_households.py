@@ -233,7 +233,14 @@ def household_deactivate_view(request: HttpRequest, code: str) -> HttpResponse:
     household = hs.household_get(user=request.user, code=code, active=True)
     if request.method != "POST":
         return redirect("grid:household_detail", code=code)
-    household_deactivate(actor=request.user, household=household, reason=request.POST.get("reason", "")[:200])
+    reason = request.POST.get("reason", "")[:200]
+    try:
+        household_deactivate(actor=request.user, household=household, reason=reason)
+    except ServiceError as exc:  # a refused reason (e.g. a NUL in it) was a 500
+        if exc.status == 404:
+            raise
+        context = {"title": "未能停用住户", "message": exc.message}
+        return render(request, PROBLEM, context, status=exc.status)
     return redirect("grid:household_detail", code=code)
 
 
