@@ -235,6 +235,8 @@ def incident_declare(
         raise ServiceError("incident_invalid", f"标题不能为空,且不超过 {MAX_TITLE} 字", status=422)
     if not isinstance(note, str) or len(note) > MAX_NOTE:
         raise ServiceError("incident_invalid", f"说明不超过 {MAX_NOTE} 字", status=422)
+    if "\x00" in title or "\x00" in note:  # PostgreSQL cannot store it (a 500); SQLite kept it
+        raise ServiceError("invalid_character", "标题或说明含有空字符(NUL),请删除后重试", status=422)
     start = _started(started_at)
     _check_codes_in_jurisdiction(actor=actor, area=area)
     targets = area_resolve(area=area, user=actor)
@@ -386,6 +388,8 @@ def incident_close(*, actor: Any, incident: Incident, reason: str) -> Incident:
         raise ServiceError("incident_closed", "该事件已恢复常态,不能重复关闭", status=409)
     if not isinstance(reason, str) or not reason.strip() or len(reason) > 255:
         raise ServiceError("incident_invalid", "请填写恢复常态的说明(不超过 255 字)", status=422)
+    if "\x00" in reason:
+        raise ServiceError("invalid_character", "说明含有空字符(NUL),请删除后重试", status=422)
     # Lock every task (in id order, as reports lock one) so no report lands between the
     # summary and the closing; then summarise: what was late or unfinished is the report.
     list(
