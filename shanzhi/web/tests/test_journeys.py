@@ -80,7 +80,11 @@ def open_as(browser: Browser, live_server: Any) -> Iterator[Any]:
 
 
 def nav(page: Page, name: str) -> None:
-    page.get_by_role("navigation", name="主导航").get_by_role("link", name=name, exact=True).click()
+    menu = page.get_by_role("navigation", name="主导航")
+    toggle = menu.get_by_role("button", name="菜单")
+    if toggle.is_visible():  # on a phone the links fold under 菜单
+        toggle.click()
+    menu.get_by_role("link", name=name, exact=True).click()
     page.wait_for_load_state("load")  # htmx and the page scripts are deferred
 
 
