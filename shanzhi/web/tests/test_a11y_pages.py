@@ -326,11 +326,19 @@ def test_cockpit_drill_lists_behind_every_tile(
     context = context_for(browser, base, data.leader, DESK)
     page = context.new_page()
     page.goto(f"{base}/cockpit/", wait_until="load")
-    links = page.eval_on_selector_all(".tiles a[href*='/cockpit/drill/']", "as => as.map(a => a.pathname)")
+    hrefs = page.eval_on_selector_all(".tiles a", "as => as.map(a => a.pathname + a.search)")
+    tab_to(page, ".tiles a[href*='/cockpit/drill/overdue/']")  # a tile opens its list by keyboard
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/cockpit/drill/overdue/**")
+    assert "超期诉求" in page.locator("h1").inner_text()
     context.close()
-    assert len(links) == len(TILES), links  # every tile opens its list
-    assert set(links) <= {f"/cockpit/drill/{tile}/" for tile in DRILL_TITLES}, links
-    urls = [f"/cockpit/drill/{tile}/" for tile in DRILL_TITLES]
+    assert len(hrefs) == len(TILES), hrefs  # every tile opens its list
+    paths = {href.split("?")[0] for href in hrefs}
+    assert paths <= {f"/cockpit/drill/{tile}/" for tile in DRILL_TITLES}, hrefs
+    # Each list as its tile opens it (with the page's filter), and the lists no tile opens.
+    urls = list(dict.fromkeys(hrefs)) + [
+        f"/cockpit/drill/{tile}/" for tile in DRILL_TITLES if f"/cockpit/drill/{tile}/" not in paths
+    ]
     problems = audit(browser, base, data.leader, urls)
     assert not problems, "\n".join(problems)
     client = Client()
