@@ -22,9 +22,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class DutyInline(admin.TabularInline):
-    model = Duty
-    fields = ["code", "name", "type", "lead_handler", "category_codes"]
+class ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
 
@@ -35,8 +33,13 @@ class DutyInline(admin.TabularInline):
         return False
 
 
-class AssistInline(DutyInline):
-    model = AssistItem  # type: ignore[assignment]
+class DutyInline(ReadOnlyInline):
+    model = Duty
+    fields = ["code", "name", "type", "lead_handler", "category_codes"]
+
+
+class AssistInline(ReadOnlyInline):
+    model = AssistItem
     fields = ["code", "name", "assists", "category_codes"]
 
 
