@@ -101,8 +101,30 @@ def audit(browser: Any, base: str, user: Any, urls: list[str], viewport: dict[st
             wide = page.evaluate("document.documentElement.scrollWidth")
             if wide > viewport["width"]:
                 problems.append(f"{where} is {wide} px wide: {page.evaluate(TOO_WIDE)}")
+            stops, unseen = unseen_focus(page)
+            if not stops:
+                problems.append(f"{where}: Tab reaches nothing (not even the skip link)")
+            if unseen:
+                problems.append(f"{where} no visible focus on: {unseen}")
         context.close()
     return problems
+
+
+def unseen_focus(page: Any, limit: int = 60) -> tuple[int, list[str]]:
+    """Tab from the top through the page (up to `limit` stops, until the focus leaves the page or
+    comes round again): how many stops, and the elements that got the focus without showing it."""
+    page.evaluate("() => { window.__tabFirst = null; document.activeElement?.blur?.(); }")
+    unseen: list[str] = []
+    stops = 0
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        step = page.evaluate(TAB_STEP)
+        if step is None:
+            break
+        stops += 1
+        if not step["shown"] and step["what"] not in unseen:
+            unseen.append(step["what"])
+    return stops, unseen
 
 
 def axe_here(page: Any, where: str) -> list[str]:
@@ -123,6 +145,19 @@ FOCUSED = """s => {
     || style.boxShadow !== "none";
   const what = e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + " " + (e.innerText || "").trim();
   return {reached: e === document.querySelector(s), shown, what: what.slice(0, 40)};
+}"""
+
+
+# One Tab stop: null once the focus has left the page or come back to where it started.
+TAB_STEP = """() => {
+  const e = document.activeElement;
+  if (!e || e === document.body || e === window.__tabFirst) return null;
+  if (!window.__tabFirst) window.__tabFirst = e;
+  const style = getComputedStyle(e);
+  const shown = (style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0)
+    || style.boxShadow !== "none";
+  const what = e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + " " + (e.innerText || e.name || "");
+  return {shown, what: what.trim().slice(0, 40)};
 }"""
 
 
