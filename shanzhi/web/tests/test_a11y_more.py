@@ -1,13 +1,12 @@
 """Accessibility of the cockpit, the emergency incident pages and the 网格通 phone pages: axe-core
-in normal and elder mode (no serious or critical finding, every control labelled); the phone pages
-at 360×740 with no sideways scroll.
+in normal and elder mode (no serious or critical finding, every control labelled, a visible focus
+on every Tab stop, no sideways scroll); the phone pages at 360×740.
 
 One chromium for the module (the data of each app comes from its own tests' builders, which
 cannot share one database, hence one test per app)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,50 +20,16 @@ from shanzhi.emergency.tests.test_incidents import _poly
 from shanzhi.emergency.tests.world_setup import World
 from shanzhi.grid.tests.phone_setup import Phone
 from shanzhi.grid.tests.test_phone_views import _case_to_verify
-from shanzhi.web.elder import COOKIE
 from shanzhi.web.tests.browser import chromium
-from shanzhi.web.tests.test_a11y import audit_page, session_cookie
+from shanzhi.web.tests.test_a11y_pages import DESK, PHONE, audit
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-DESK = {"width": 1366, "height": 900}
-PHONE = {"width": 360, "height": 740}
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     with chromium() as running:
         yield running
-
-
-def audit(browser: Any, base: str, user: Any, urls: list[str], viewport: dict[str, int]) -> list[str]:
-    """Every page in both modes; what went wrong, one entry per page."""
-    problems: list[str] = []
-    for elder in (False, True):
-        context = browser.new_context(locale="zh-CN", viewport=viewport)
-        cookies = [session_cookie(user, base)]
-        if elder:
-            cookies.append({"name": COOKIE, "value": "1", "url": base})
-        context.add_cookies(cookies)
-        page = context.new_page()
-        for url in urls:
-            status, violations, bare = audit_page(page, base + url)
-            where = f"{'elder' if elder else 'normal'} {url}"
-            if status != 200:
-                problems.append(f"{where} answered {status}")
-                continue
-            if elder and not page.evaluate("document.documentElement.classList.contains('elder')"):
-                problems.append(f"{where} is not in elder mode")
-            if violations:
-                problems.append(f"{where} axe: " + json.dumps(violations, ensure_ascii=False, indent=1))
-            if bare:
-                problems.append(f"{where} unlabelled: " + json.dumps(bare, ensure_ascii=False))
-            if viewport is PHONE:
-                wide = page.evaluate("document.documentElement.scrollWidth")
-                if wide > PHONE["width"]:
-                    problems.append(f"{where} is {wide} px wide at {PHONE['width']} px")
-        context.close()
-    return problems
 
 
 def client_page(user: Any, url: str) -> str:
