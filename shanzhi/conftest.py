@@ -13,8 +13,8 @@ from shanzhi.core.models import Handler, Region
 from shanzhi.core.services import handler_create, handler_type_upsert, region_create, staff_create
 
 # Fixture modules shared across apps' tests: a test requests `loop`, `mapped`, `world`, `people`,
-# `homes`, `phone`, `departments`, `catalog` or `window_people` by name, wherever it lives, instead
-# of importing the fixture.
+# `homes`, `phone`, `departments`, `catalog`, `window_people` or `ratings_world` by name, wherever
+# it lives, instead of importing the fixture.
 pytest_plugins = [
     "shanzhi.cases.tests.loop_setup",
     "shanzhi.grid.tests.mapped_setup",
@@ -22,6 +22,7 @@ pytest_plugins = [
     "shanzhi.grid.tests.phone_setup",
     "shanzhi.emergency.tests.world_setup",
     "shanzhi.onewindow.tests.window_setup",
+    "shanzhi.ratings.tests.ratings_setup",
 ]
 
 PASSWORD = "test-password-123"

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from shanzhi.ratings.models import CannotGetDoneReport, Rating
-from shanzhi.ratings.tests.conftest import PHONE
+from shanzhi.ratings.tests.ratings_setup import PHONE
 
 
 def as_(client, user):

@@ -17,7 +17,7 @@ from shanzhi.ratings.services import (
     cannot_get_done_respond,
     cannot_get_done_sweep,
 )
-from shanzhi.ratings.tests.conftest import TZ
+from shanzhi.ratings.tests.ratings_setup import TZ
 
 FRIDAY = dt.datetime(2026, 11, 27, 10, 0, tzinfo=TZ)
 

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from shanzhi.ratings.models import AppealStatus, CannotGetDoneReport, Rating, RectificationStatus
 from shanzhi.ratings.services import cannot_get_done_report, rating_submit
-from shanzhi.ratings.tests.conftest import PHONE
+from shanzhi.ratings.tests.ratings_setup import PHONE
 
 
 def test_rating_widget(world, client):

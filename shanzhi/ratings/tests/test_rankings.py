@@ -13,7 +13,7 @@ from shanzhi.conftest import make_user
 from shanzhi.core.errors import NotFound
 from shanzhi.ratings.models import Rating
 from shanzhi.ratings.selectors import bottom_of, staff_ranking
-from shanzhi.ratings.tests.conftest import TZ
+from shanzhi.ratings.tests.ratings_setup import TZ
 
 _ids = itertools.count()
 OCT = dt.date(2026, 10, 1)

@@ -13,7 +13,7 @@ from shanzhi.core.errors import NotFound, PermissionDenied, ServiceError
 from shanzhi.notify.models import Message
 from shanzhi.ratings.models import Rating, Rectification, RectificationStatus
 from shanzhi.ratings.services import rating_submit
-from shanzhi.ratings.tests.conftest import PHONE, TZ
+from shanzhi.ratings.tests.ratings_setup import PHONE, TZ
 
 
 def _rate(actor, case, level="satisfied", **kw):

@@ -18,7 +18,7 @@ from shanzhi.ratings.services import (
     rectification_fix,
     rectification_sweep,
 )
-from shanzhi.ratings.tests.conftest import PHONE, TZ
+from shanzhi.ratings.tests.ratings_setup import PHONE, TZ
 
 
 def bad_rating(world, level="unsatisfied"):
