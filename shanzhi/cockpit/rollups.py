@@ -779,7 +779,7 @@ def rollups_rebuild() -> int:
     return total
 
 
-def _set_suspended(value: bool) -> None:
+def set_suspended(value: bool) -> None:
     from shanzhi.cockpit.models import RollupState
 
     RollupState.objects.update_or_create(pk=1, defaults={"suspended": value})
@@ -791,12 +791,12 @@ def bulk_load() -> Iterator[None]:
 
     The switch is a committed row the triggers read, so it holds for every connection (a COPY
     on its own connection too); writes that land meanwhile are counted by the rebuild."""
-    _set_suspended(True)
+    set_suspended(True)
     try:
         yield
     finally:
         with transaction.atomic():
-            _set_suspended(False)
+            set_suspended(False)
             rollups_rebuild()
 
 
