@@ -3,10 +3,9 @@ real services (intake … close … rating) on the same place and category, so e
 upserts the same rollup rows and 30-day keys. No deadlock, no lost count: rollups = rebuild =
 raw rows.
 
-Each thread reports from its own spot (1 km apart), so the services' duplicate detection links no
-cases across threads: linked cases deadlock in the services themselves (a deferred foreign-key
-check against a case another writer holds FOR UPDATE, while that writer waits for the audit
-head), with or without the cockpit's triggers — a cases-app matter, not a rollup one."""
+All threads report from one spot, so the services link their cases as possible duplicates of
+each other too (the case lock no longer blocks that link's foreign-key check: docs/cases.md,
+"Locks")."""
 
 from __future__ import annotations
 
@@ -40,7 +39,7 @@ def test_concurrent_intake_and_closing_keep_rollups_exact(loop):
             start.wait()
             for j in range(CASES_EACH):
                 place = svc.Place(
-                    region=loop.county.village_a1, township=loop.county.town_a, lon=119.8 + i * 0.01, lat=28.3
+                    region=loop.county.village_a1, township=loop.county.town_a, lon=119.8, lat=28.3
                 )
                 case = svc.case_intake(
                     actor=loop.resident,
