@@ -1,103 +1,64 @@
 """Area → targets benchmark: a polygon over ~100 000 households resolves in under one second.
 
     .venv/bin/python bench/areas_bench.py                      # throwaway SQLite database in a temp dir
+    .venv/bin/python bench/areas_bench.py --pg                 # scratch PostgreSQL database, dropped after
     .venv/bin/python bench/areas_bench.py --households 200000 --runs 30
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/areas_bench .venv/bin/python bench/areas_bench.py
         (an empty PostgreSQL database you can throw away; the script migrates it and loads the demo)
 
 Loads the demo county (≈ 450 grids), adds households spread evenly over the grids (points
-inside each grid) until there are `--households`, then times `area_resolve` for: a polygon
-covering ~90 % of the county (alone, for the county leader, for a township leader), a 3 km
-circle, a township code and a small polygon. Prints the median and p99 wall time and the median
-CPU time of this process (less moved by a busy machine; excludes PostgreSQL's own CPU), index warm.
+inside each grid; bench/_common.py) until there are `--households`, then times `area_resolve`
+for: a polygon covering ~90 % of the county (alone, for the county leader, for a township
+leader), a 3 km circle, a township code and a small polygon. Prints the median and p99 wall
+time and the median CPU time of this process (less moved by a busy machine; excludes
+PostgreSQL's own CPU), index warm.
 """
 
 from __future__ import annotations
 
 import argparse
-import io
-import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import (  # bench/_common.py (the bench dir is on the path above)
+    add_households,
+    bench_parser,
+    county_polygon,
+    load_county,
+    run_on_scratch,
+)
+
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = bench_parser(__doc__)
     parser.add_argument("--households", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--seed", type=int, default=2024)
     args = parser.parse_args()
 
-    workdir = Path(tempfile.mkdtemp(prefix="areas-bench-"))
-    os.environ.setdefault("SHANZHI_VAR_DIR", str(workdir))
-    os.environ.setdefault("DATABASE_URL", f"sqlite:///{workdir / 'bench.sqlite3'}")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shanzhi.config.settings")
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    run_on_scratch(prefix="areas-bench", pg=args.pg, run=lambda: _run(args))
 
-    import django
 
-    django.setup()
-    import numpy as np
+def _run(args: argparse.Namespace) -> None:
     import shapely
     from django.contrib.auth import get_user_model
-    from django.core.management import call_command
-    from django.db import connection
 
-    from shanzhi.core.demo import load_demo as load_core
     from shanzhi.core.models import Region, RegionLevel
     from shanzhi.grid.areas import Area, Circle, area_resolve
-    from shanzhi.grid.demo import load_demo as load_grids
-    from shanzhi.grid.demo_households import points_in
     from shanzhi.grid.geometry import from_stored
-    from shanzhi.grid.models import Grid, Household, RegionShape
+    from shanzhi.grid.models import RegionShape
 
-    call_command("migrate", verbosity=0)
-    print(f"database: {connection.vendor} ({connection.settings_dict['NAME']})")
-    load_core(stdout=io.StringIO())
-    load_grids(stdout=io.StringIO())
-    grids = list(Grid.objects.filter(active=True).select_related("village").order_by("code"))
-    have = Household.objects.count()
-    rng = np.random.default_rng(args.seed)
-    started = time.perf_counter()
-    missing = max(args.households - have, 0)
-    per_grid = np.full(len(grids), missing // len(grids))
-    per_grid[: missing % len(grids)] += 1
-    batch: list[Household] = []
-    for grid, n in zip(grids, per_grid.tolist(), strict=True):
-        for k, (lon, lat) in enumerate(points_in(from_stored(grid.geometry), n, rng).tolist()):
-            batch.append(
-                Household(
-                    code=f"B{grid.code}-{k:05d}",
-                    grid=grid,
-                    village=grid.village,
-                    address="bench",
-                    head_name="bench",
-                    lon=lon,
-                    lat=lat,
-                    phone="13800000000",
-                )
-            )
-        if len(batch) >= 20_000:
-            Household.objects.bulk_create(batch)
-            batch = []
-    Household.objects.bulk_create(batch)
-    total = Household.objects.filter(active=True).count()
-    print(
-        f"households: {total} active in {len(grids)} grids "
-        f"(generated {missing} in {time.perf_counter() - started:.1f} s)"
-    )
+    load_county()
+    add_households(total=args.households, seed=args.seed)
 
     county = from_stored(RegionShape.objects.get(region__level="county").geometry)
-    # ~90 % of the county: the county shrunk towards its centroid by a factor of 0.95 in each axis.
     c = county.centroid
-    big = shapely.affinity.scale(county, xfact=0.95, yfact=0.95, origin=c)
-    big = shapely.simplify(big, 0.0005)
+    big = county_polygon()  # ~90 % of the county
     town = Region.objects.filter(level=RegionLevel.TOWNSHIP).order_by("code").first()
     assert town is not None
     leader = get_user_model().objects.get(username="leader")

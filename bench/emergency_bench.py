@@ -36,11 +36,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (  # bench/_common.py (the bench dir is on the path above)
     add_households,
+    bench_parser,
     cap_alert_xml,
     county_polygon,
     load_county,
-    scratch_database,
-    setup_django,
+    run_on_scratch,
 )
 
 
@@ -56,28 +56,19 @@ def _timed(fn: Callable[[], Any], runs: int) -> tuple[Any, float, float, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = bench_parser(__doc__)
     parser.add_argument("--households", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=3, help="declare + close rounds per area")
     parser.add_argument("--warnings", type=int, default=2, help="warnings received (new identifiers)")
     parser.add_argument("--seed", type=int, default=2024)
-    parser.add_argument("--pg", action="store_true", help="a scratch PostgreSQL database")
     parser.add_argument("--profile", choices=["declare", "warning"], default="")
     args = parser.parse_args()
 
-    db = scratch_database(prefix="emergency-bench", pg=args.pg)
-    try:
-        setup_django()
-        _run(args)
-    finally:
-        db.drop()
+    run_on_scratch(prefix="emergency-bench", pg=args.pg, run=lambda: _run(args))
 
 
 def _run(args: argparse.Namespace) -> None:
     from django.contrib.auth import get_user_model
-    from django.db import connection
     from django.urls import reverse
 
     from shanzhi.core.models import Region, RegionLevel
@@ -86,18 +77,11 @@ def _run(args: argparse.Namespace) -> None:
     from shanzhi.emergency.models import GridTask, Incident
     from shanzhi.emergency.warnings import warning_receive
     from shanzhi.grid.areas import Area
-    from shanzhi.grid.models import Household
     from shanzhi.notify.models import Message
 
     load_county()
     load_emergency()
-    print(f"database: {connection.vendor} ({connection.settings_dict['NAME']})")
-    t0 = time.perf_counter()
-    added = add_households(total=args.households, seed=args.seed)
-    print(
-        f"households: {Household.objects.filter(active=True).count()} active "
-        f"(generated {added} in {time.perf_counter() - t0:.1f} s)"
-    )
+    add_households(total=args.households, seed=args.seed)
     reverse("emergency:task", kwargs={"pk": 1})  # import the URLconf once, as a server has
     print(f"load average before timing: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     users = get_user_model().objects

@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/grid_bench.py                  # throwaway SQLite database in a temp dir
     .venv/bin/python bench/grid_bench.py --points 1000000
+    .venv/bin/python bench/grid_bench.py --pg             # scratch PostgreSQL database, dropped after
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/grid_bench .venv/bin/python bench/grid_bench.py
         (an empty PostgreSQL database you can throw away; the script migrates it and loads the demo)
 
@@ -14,35 +15,29 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import bench_parser, run_on_scratch  # bench/_common.py
+
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = bench_parser(__doc__)
     parser.add_argument("--points", type=int, default=100_000, help="random points per run")
     parser.add_argument("--single", type=int, default=100_000, help="points for the one-at-a-time runs")
     parser.add_argument("--seed", type=int, default=2024)
     args = parser.parse_args()
 
-    workdir = Path(tempfile.mkdtemp(prefix="grid-bench-"))
-    os.environ.setdefault("SHANZHI_VAR_DIR", str(workdir))
-    os.environ.setdefault("DATABASE_URL", f"sqlite:///{workdir / 'bench.sqlite3'}")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shanzhi.config.settings")
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    run_on_scratch(prefix="grid-bench", pg=args.pg, run=lambda: _run(args))
 
-    import django
 
-    django.setup()
+def _run(args: argparse.Namespace) -> None:
     import numpy as np
     from django.core.management import call_command
-    from django.db import connection
 
     from shanzhi.core.demo import load_demo as load_core
     from shanzhi.grid.coords import wgs84_to_gcj02
@@ -51,7 +46,6 @@ def main() -> None:
     from shanzhi.grid.models import Grid, RegionShape
 
     call_command("migrate", verbosity=0)
-    print(f"database: {connection.vendor} ({connection.settings_dict['NAME']})")
     start = time.perf_counter()
     load_core(stdout=io.StringIO())
     core_s = time.perf_counter() - start

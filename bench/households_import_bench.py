@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/households_import_bench.py                 # throwaway SQLite database
     .venv/bin/python bench/households_import_bench.py --rows 5000
+    .venv/bin/python bench/households_import_bench.py --pg         # scratch PostgreSQL, dropped after
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/hh_bench \
         .venv/bin/python bench/households_import_bench.py
         (an empty PostgreSQL database you can throw away)
@@ -16,48 +17,36 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import bench_parser, load_county, run_on_scratch  # bench/_common.py
+
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = bench_parser(__doc__)
     parser.add_argument("--rows", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=2024)
     args = parser.parse_args()
 
-    workdir = Path(tempfile.mkdtemp(prefix="hh-import-bench-"))
-    os.environ.setdefault("SHANZHI_VAR_DIR", str(workdir))
-    os.environ.setdefault("DATABASE_URL", f"sqlite:///{workdir / 'bench.sqlite3'}")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shanzhi.config.settings")
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    run_on_scratch(prefix="hh-import-bench", pg=args.pg, run=lambda: _run(args))
 
-    import django
 
-    django.setup()
+def _run(args: argparse.Namespace) -> None:
     import numpy as np
     from django.contrib.auth import get_user_model
-    from django.core.management import call_command
-    from django.db import connection
     from openpyxl import Workbook
 
-    from shanzhi.core.demo import load_demo as load_core
     from shanzhi.core.errors import ServiceError
     from shanzhi.grid import household_excel as hx
-    from shanzhi.grid.demo import load_demo as load_grids
     from shanzhi.grid.demo_households import points_in
     from shanzhi.grid.geometry import from_stored
     from shanzhi.grid.models import Grid, Household
 
-    call_command("migrate", verbosity=0)
-    print(f"database: {connection.vendor} ({connection.settings_dict['NAME']})")
-    load_core(stdout=io.StringIO())
-    load_grids(stdout=io.StringIO())
+    load_county()
     admin = get_user_model().objects.get(username="admin")
     grids = list(Grid.objects.filter(active=True).order_by("code"))
     rng = np.random.default_rng(args.seed)

@@ -3,6 +3,7 @@ whole answers (category + place names + routing) per second as `shanzhi triage` 
 
     .venv/bin/python bench/triage_bench.py                 # throwaway SQLite database in a temp dir
     .venv/bin/python bench/triage_bench.py --repeat 20
+    .venv/bin/python bench/triage_bench.py --pg           # scratch PostgreSQL database, dropped after
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/triage_bench .venv/bin/python bench/triage_bench.py
         (an empty PostgreSQL database you can throw away; the script migrates it and loads the demo)
 
@@ -13,33 +14,27 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import bench_parser, run_on_scratch  # bench/_common.py
+
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = bench_parser(__doc__)
     parser.add_argument("--repeat", type=int, default=10, help="passes over the held-out set for batch runs")
     parser.add_argument("--fits", type=int, default=3, help="training runs to time")
     args = parser.parse_args()
 
-    workdir = Path(tempfile.mkdtemp(prefix="triage-bench-"))
-    os.environ.setdefault("SHANZHI_VAR_DIR", str(workdir))
-    os.environ.setdefault("DATABASE_URL", f"sqlite:///{workdir / 'bench.sqlite3'}")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shanzhi.config.settings")
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    run_on_scratch(prefix="triage-bench", pg=args.pg, run=lambda: _run(args))
 
-    import django
 
-    django.setup()
+def _run(args: argparse.Namespace) -> None:
     from django.core.management import call_command
-    from django.db import connection
 
     from shanzhi.core.catalogue import case_categories
     from shanzhi.core.demo import load_demo as load_core
@@ -49,7 +44,6 @@ def main() -> None:
     from shanzhi.triage.services import triage_model_ensure
 
     call_command("migrate", verbosity=0)
-    print(f"database: {connection.vendor} ({connection.settings_dict['NAME']})")
     load_core(stdout=io.StringIO())
 
     corpus = learn.shipped_corpus()
