@@ -26,32 +26,41 @@ from __future__ import annotations
 
 import argparse
 import csv
-import http.client
 import json
 import os
 import random
 import re
-import shutil
-import socket
 import sqlite3
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent  # the venv's bin: gunicorn and shanzhi live beside python
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import (  # bench/_common.py (the bench dir is on the path above)
+    NAMES,
+    ROOT,
+    Jobs,
+    Request,
+    Run,
+    child_json,
+    drive,
+    gunicorn,
+    load_average,
+    manage,
+    pg_unreachable,
+    run_threads,
+    served_database,
+    served_demo,
+    setup_django,
+)
+
 HELDOUT = ROOT / "shanzhi" / "triage" / "data" / "heldout.csv"
-NAMES = ["王建国", "李秀英", "张伟", "刘洋", "陈静", "杨帆", "赵磊", "黄丽", "周强", "吴敏"]
 
 
 # --- the child: runs inside the benchmark database's Django settings -------------------------------
@@ -59,11 +68,7 @@ NAMES = ["王建国", "李秀英", "张伟", "刘洋", "陈静", "杨帆", "赵�
 
 def child(what: str, threshold: float) -> None:
     """`--child setup|counts`: print JSON about the database named by DATABASE_URL."""
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shanzhi.config.settings")
-    django.setup()
+    setup_django()
     if what == "setup":
         print(json.dumps(_setup(threshold)))
     else:
@@ -114,68 +119,6 @@ def _counts() -> dict[str, int]:
     }
 
 
-# --- figures -----------------------------------------------------------------------------------------
-
-
-def load() -> str:
-    """Other work on the machine skews every figure; say how much there was."""
-    one, five, _ = os.getloadavg()
-    return f"load average {one:.1f} (1 min), {five:.1f} (5 min) on {os.cpu_count()} CPUs"
-
-
-def percentile(values: list[float], q: float) -> float:
-    """Nearest-rank percentile of `values` (q in 0..1)."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, int(q * len(ordered) + 0.5) - 1))]
-
-
-@dataclass
-class Run:
-    done: int = 0
-    seconds: float = 0.0
-    latencies: list[float] = field(default_factory=list)
-    statuses: Counter[str] = field(default_factory=Counter)
-    errors: Counter[str] = field(default_factory=Counter)
-
-    @property
-    def rate(self) -> float:
-        return self.done / self.seconds if self.seconds else 0.0
-
-    def line(self, what: str, unit: str) -> str:
-        return (
-            f"{what:<34}{self.rate:9.1f} {unit}/s   p50 {percentile(self.latencies, 0.5) * 1000:8.2f} ms   "
-            f"p99 {percentile(self.latencies, 0.99) * 1000:8.2f} ms   ({self.done} in {self.seconds:.1f} s)"
-        )
-
-
-class Jobs:
-    """Hands out request numbers until the count or the deadline is reached."""
-
-    def __init__(self, *, count: int, duration: float) -> None:
-        self._next = 0
-        self._count = count
-        self._lock = threading.Lock()
-        self.started = time.perf_counter()
-        self._deadline = self.started + duration
-
-    def take(self) -> int | None:
-        with self._lock:
-            if self._next >= self._count or time.perf_counter() >= self._deadline:
-                return None
-            self._next += 1
-            return self._next - 1
-
-
-def run_threads(threads: int, work: Callable[[int], None]) -> None:
-    pool = [threading.Thread(target=work, args=(n,), daemon=True) for n in range(threads)]
-    for t in pool:
-        t.start()
-    for t in pool:
-        t.join()
-
-
 # --- the HTTP load -----------------------------------------------------------------------------------
 
 
@@ -212,51 +155,16 @@ class Payloads:
 def post_cases(
     *, port: int, token: str, payloads: Payloads, clients: int, count: int, duration: float
 ) -> Run:
-    run = Run()
-    jobs = Jobs(count=count, duration=duration)
-    lock = threading.Lock()
+    def request(n: int) -> Request:
+        body, key = payloads.make(n)
+        headers = {
+            "Authorization": f"Bearer {token}",
+            "Content-Type": "application/json",
+            "Idempotency-Key": key,
+        }
+        return "POST", "/api/v1/cases", body, headers
 
-    def client(_: int) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-        lat: list[float] = []
-        statuses: Counter[str] = Counter()
-        errors: Counter[str] = Counter()
-        while (n := jobs.take()) is not None:
-            body, key = payloads.make(n)
-            headers = {
-                "Authorization": f"Bearer {token}",
-                "Content-Type": "application/json",
-                "Idempotency-Key": key,
-            }
-            start = time.perf_counter()
-            try:
-                conn.request("POST", "/api/v1/cases", body=body, headers=headers)
-                response = conn.getresponse()
-                data = response.read()
-            except (OSError, http.client.HTTPException) as exc:
-                errors[type(exc).__name__] += 1
-                conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-                continue
-            lat.append(time.perf_counter() - start)
-            if response.status == 201:
-                statuses[json.loads(data)["status"]] += 1
-            else:
-                try:
-                    code = json.loads(data).get("code", "")
-                except ValueError:
-                    code = data[:60].decode(errors="replace")
-                errors[f"HTTP {response.status} {code}"] += 1
-        conn.close()
-        with lock:
-            run.latencies += lat
-            run.statuses += statuses
-            run.errors += errors
-
-    run_threads(clients, client)
-    run.seconds = time.perf_counter() - jobs.started
-    run.done = len(run.latencies)
-    return run
+    return drive(port=port, clients=clients, count=count, duration=duration, make=request, ok=201)
 
 
 # --- the ceiling: one row per transaction, no application --------------------------------------------
@@ -287,7 +195,6 @@ def ceiling_postgres(*, url: str, texts: list[str], threads: int, count: int, du
 
     run_threads(threads, writer)
     run.seconds = time.perf_counter() - jobs.started
-    run.done = len(run.latencies)
     return run
 
 
@@ -326,31 +233,10 @@ def ceiling_sqlite(*, path: Path, texts: list[str], threads: int, count: int, du
 
     run_threads(threads, writer)
     run.seconds = time.perf_counter() - jobs.started
-    run.done = len(run.latencies)
     return run
 
 
-# --- databases, server -------------------------------------------------------------------------------
-
-
-def _with_db(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
-
-
-@contextmanager
-def postgres_database(admin_url: str) -> Iterator[str]:
-    import psycopg
-
-    name = f"intake_bench_{os.getpid()}"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield _with_db(admin_url, name)
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+# --- server CPU ----------------------------------------------------------------------------------------
 
 
 def cpu_seconds(pids: list[int]) -> dict[int, float]:
@@ -383,102 +269,14 @@ def server_cpu(*, master: int, url: str) -> dict[str, dict[int, float]]:
     return {"app": cpu_seconds(workers), "db": cpu_seconds(backends)}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextmanager
-def gunicorn(*, env: dict[str, str], workers: int, workdir: Path) -> Iterator[tuple[int, int]]:
-    port = free_port()
-    log = workdir / "gunicorn.log"
-    errors = log.open("ab")  # Django's own log lines (e.g. a 409's warning) go beside gunicorn's
-    proc = subprocess.Popen(  # noqa: S603 - our own venv binaries, fixed arguments
-        [
-            str(BIN / "gunicorn"),
-            "shanzhi.config.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--timeout",
-            "120",
-            "--log-level",
-            "warning",
-            "--error-logfile",
-            str(log),
-        ],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=errors,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                raise SystemExit(f"gunicorn exited with {proc.returncode}:\n{log.read_text()}")
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                conn.request("GET", "/api/v1/openapi.json")
-                conn.getresponse().read()
-                conn.close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
-        yield port, proc.pid
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        errors.close()
-
-
-def manage(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(  # noqa: S603 - our own venv binaries, fixed arguments
-        [str(BIN / "shanzhi"), *args], env=env, cwd=ROOT, capture_output=True, text=True, check=False
-    )
-    if done.returncode:
-        raise SystemExit(f"shanzhi {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
-    return done.stdout
-
-
-def child_json(env: dict[str, str], what: str, threshold: float) -> Any:
-    done = subprocess.run(  # noqa: S603 - our own venv binaries, fixed arguments
-        [sys.executable, __file__, "--child", what, "--threshold", str(threshold)],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode:
-        raise SystemExit(f"child {what} failed:\n{done.stderr}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 # --- one database ------------------------------------------------------------------------------------
 
 
 def bench(kind: str, *, url: str, workdir: Path, args: argparse.Namespace, texts: list[str]) -> None:
     print(f"\n== {kind}: {url}")
-    env = {k: v for k, v in os.environ.items() if k not in ("SHANZHI_TESTING", "DEBUG", "REDIS_URL")}
-    env.update(
-        SHANZHI_VAR_DIR=str(workdir),
-        DATABASE_URL=url,
-        DJANGO_SETTINGS_MODULE="shanzhi.config.settings",
-        LOG_LEVEL="WARNING",
-    )
     start = time.perf_counter()
-    manage(env, "migrate", "--noinput", "-v", "0")
-    manage(env, "demo", "load")
-    places = child_json(env, "setup", args.threshold)
+    env = served_demo(url=url, workdir=workdir)
+    places = child_json(env, __file__, "setup", "--threshold", str(args.threshold))
     token = manage(env, "token", "create", "--user", "operator", "--name", "intake-bench").strip()
     print(
         f"setup (migrate, demo load, threshold {args.threshold}, token): "
@@ -499,7 +297,7 @@ def bench(kind: str, *, url: str, workdir: Path, args: argparse.Namespace, texts
         )
         if warm.errors:
             print(f"warm-up errors: {dict(warm.errors)}")
-        before = child_json(env, "counts", args.threshold)
+        before = child_json(env, __file__, "counts")
         cpu_before = server_cpu(master=master, url=url)
         client_before = time.process_time()
         payloads.seed += 1  # new bodies, and so new keys, for the timed run
@@ -514,15 +312,16 @@ def bench(kind: str, *, url: str, workdir: Path, args: argparse.Namespace, texts
         )
         client_cpu = time.process_time() - client_before
         cpu_after = server_cpu(master=master, url=url)
-        after = child_json(env, "counts", args.threshold)
+        after = child_json(env, __file__, "counts")
 
     print(
         f"server: gunicorn {args.workers} sync workers; {args.clients} client threads, keep-alive "
         f"(sync workers close after each answer); {args.point_share:.0%} with a GPS point"
     )
     print(run.line("POST /api/v1/cases (201):", "cases"))
-    created = sum(run.statuses.values())
-    shares = ", ".join(f"{s} {n / created:.1%}" for s, n in run.statuses.most_common()) if created else "-"
+    statuses = Counter(answer["status"] for answer in run.answers)
+    created = sum(statuses.values())
+    shares = ", ".join(f"{s} {n / created:.1%}" for s, n in statuses.most_common()) if created else "-"
     print(f"{'outcome:':<34}{shares}")
     print(f"{'errors:':<34}{sum(run.errors.values())} {dict(run.errors) if run.errors else ''}")
     server_log = (workdir / "gunicorn.log").read_text(errors="replace")
@@ -570,7 +369,7 @@ def bench(kind: str, *, url: str, workdir: Path, args: argparse.Namespace, texts
             f"{'intake / ceiling:':<34}{run.rate / ceiling.rate:9.2%} of the rows/s "
             f"({ceiling.rate / run.rate:.0f}× fewer per second)"
         )
-    print(f"{'end:':<34}{load()}")
+    print(f"{'end:':<34}{load_average()}")
 
 
 def main() -> None:
@@ -599,35 +398,17 @@ def main() -> None:
         return
 
     texts = load_texts()
-    print(f"{len(texts)} held-out texts; client and server share the machine; {load()}")
-    if args.db in ("both", "postgresql"):
-        import psycopg
-
-        try:
-            psycopg.connect(args.pg_url, connect_timeout=5).close()
-        except psycopg.Error as exc:
+    print(f"{len(texts)} held-out texts; client and server share the machine; {load_average()}")
+    for kind in ("postgresql", "sqlite"):
+        if args.db not in ("both", kind):
+            continue
+        if kind == "postgresql" and (why := pg_unreachable(args.pg_url)):
             if args.db == "postgresql":
-                raise SystemExit(f"PostgreSQL at {args.pg_url} is not reachable: {exc}") from exc
-            print(f"\n== postgresql skipped ({args.pg_url} not reachable: {exc})")
-        else:
-            with postgres_database(args.pg_url) as url:
-                workdir = Path(tempfile.mkdtemp(prefix="intake-bench-pg-"))
-                try:
-                    bench("postgresql", url=url, workdir=workdir, args=args, texts=texts)
-                finally:
-                    shutil.rmtree(workdir, ignore_errors=True)
-    if args.db in ("both", "sqlite"):
-        workdir = Path(tempfile.mkdtemp(prefix="intake-bench-sqlite-"))
-        try:
-            bench(
-                "sqlite",
-                url=f"sqlite:///{workdir / 'bench.sqlite3'}",
-                workdir=workdir,
-                args=args,
-                texts=texts,
-            )
-        finally:
-            shutil.rmtree(workdir, ignore_errors=True)
+                raise SystemExit(f"PostgreSQL at {args.pg_url} is not reachable: {why}")
+            print(f"\n== postgresql skipped ({args.pg_url} not reachable: {why})")
+            continue
+        with served_database(kind, prefix="intake-bench", pg_url=args.pg_url) as (url, workdir):
+            bench(kind, url=url, workdir=workdir, args=args, texts=texts)
 
 
 if __name__ == "__main__":

@@ -28,39 +28,37 @@ import base64
 import http.client
 import io
 import json
-import os
 import random
-import shutil
-import socket
-import subprocess
 import sys
-import tempfile
-import threading
 import time
 import uuid
-from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
-NAMES = ["王建国", "李秀英", "张伟", "刘洋", "陈静", "杨帆", "赵磊", "黄丽", "周强", "吴敏"]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _common import (  # bench/_common.py (the bench dir is on the path above)
+    DEFAULT_PG,
+    NAMES,
+    Request,
+    child_json,
+    drive,
+    gunicorn,
+    load_average,
+    manage,
+    pg_unreachable,
+    served_database,
+    served_demo,
+    setup_django,
+)
 
 # --- the child: runs inside the benchmark database's settings -------------------------------------
 
 
 def child() -> None:
     """Print the online items a resident can submit in one request: code, questions, needed keys."""
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shanzhi.config.settings")
-    django.setup()
+    setup_django()
     from shanzhi.onewindow.materials import item_checklist, item_questions
     from shanzhi.onewindow.models import ServiceItem
     from shanzhi.onewindow.models_applications import LineStatus
@@ -77,103 +75,10 @@ def child() -> None:
     print(json.dumps(items[:40], ensure_ascii=False))
 
 
-# --- figures --------------------------------------------------------------------------------------
-
-
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, int(q * len(ordered) + 0.5) - 1))]
-
-
-@dataclass
-class Run:
-    seconds: float = 0.0
-    latencies: list[float] = field(default_factory=list)
-    errors: Counter[str] = field(default_factory=Counter)
-    results: list[tuple[str, str]] = field(default_factory=list)
-
-    def line(self, what: str) -> str:
-        rate = len(self.latencies) / self.seconds if self.seconds else 0.0
-        p50, p99 = percentile(self.latencies, 0.5) * 1000, percentile(self.latencies, 0.99) * 1000
-        return (
-            f"{what:<30}{rate:9.1f} req/s   p50 {p50:8.2f} ms   p99 {p99:8.2f} ms   "
-            f"({len(self.latencies)} in {self.seconds:.1f} s)"
-        )
-
-
-class Jobs:
-    def __init__(self, *, count: int, duration: float) -> None:
-        self._next, self._count = 0, count
-        self._lock = threading.Lock()
-        self.started = time.perf_counter()
-        self._deadline = self.started + duration
-
-    def take(self) -> int | None:
-        with self._lock:
-            if self._next >= self._count or time.perf_counter() >= self._deadline:
-                return None
-            self._next += 1
-            return self._next - 1
-
-
-Request = Callable[[int], tuple[str, str, bytes | None, dict[str, str]]]
-
-
-def drive(*, port: int, clients: int, count: int, duration: float, make: Request, ok: int) -> Run:
-    """`clients` threads with keep-alive connections send `make(n)` until the count or the time is up."""
-    run = Run()
-    jobs = Jobs(count=count, duration=duration)
-    lock = threading.Lock()
-
-    def client(_: int) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-        lat: list[float] = []
-        errors: Counter[str] = Counter()
-        results: list[tuple[str, str]] = []
-        while (n := jobs.take()) is not None:
-            method, path, body, headers = make(n)
-            start = time.perf_counter()
-            try:
-                conn.request(method, path, body=body, headers=headers)
-                response = conn.getresponse()
-                data = response.read()
-            except (OSError, http.client.HTTPException) as exc:
-                errors[type(exc).__name__] += 1
-                conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-                continue
-            lat.append(time.perf_counter() - start)
-            if response.status == ok:
-                answer = json.loads(data)
-                results.append((answer.get("number", ""), answer.get("status", "")))
-            else:
-                try:
-                    code = json.loads(data).get("code", "")
-                except ValueError:
-                    code = data[:60].decode(errors="replace")
-                errors[f"HTTP {response.status} {code}"] += 1
-        conn.close()
-        with lock:
-            run.latencies += lat
-            run.errors += errors
-            run.results += results
-
-    pool = [threading.Thread(target=client, args=(n,), daemon=True) for n in range(clients)]
-    for t in pool:
-        t.start()
-    for t in pool:
-        t.join()
-    run.seconds = time.perf_counter() - jobs.started
-    return run
-
-
 # --- requests -------------------------------------------------------------------------------------
 
 
 def small_pdf() -> bytes:
-    sys.path.insert(0, str(ROOT))
     from reportlab.pdfgen import canvas
 
     buffer = io.BytesIO()
@@ -190,7 +95,7 @@ class Submissions:
         self.run_id = uuid.uuid4().hex[:8]
         self.phones: dict[str, str] = {}
 
-    def make(self, n: int) -> tuple[str, str, bytes | None, dict[str, str]]:
+    def make(self, n: int) -> Request:
         from shanzhi.core.validators import id_check_digit
 
         rng = random.Random(self.seed * 1_000_003 + n)
@@ -218,114 +123,20 @@ class Submissions:
         return "POST", "/api/v1/applications", json.dumps(payload, ensure_ascii=False).encode(), headers
 
 
-# --- databases, server ---------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextmanager
-def postgres_database(admin_url: str) -> Iterator[str]:
-    import psycopg
-
-    name = f"onewindow_bench_{os.getpid()}"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    parts = urlsplit(admin_url)
-    try:
-        yield urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@contextmanager
-def gunicorn(*, env: dict[str, str], workers: int, workdir: Path) -> Iterator[int]:
-    port = free_port()
-    log = workdir / "gunicorn.log"
-    errors = log.open("ab")
-    proc = subprocess.Popen(  # noqa: S603 - our own venv binaries, fixed arguments
-        [
-            str(BIN / "gunicorn"),
-            "shanzhi.config.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--timeout",
-            "120",
-            "--log-level",
-            "warning",
-            "--error-logfile",
-            str(log),
-        ],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=errors,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                raise SystemExit(f"gunicorn exited with {proc.returncode}:\n{log.read_text()}")
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                conn.request("GET", "/api/v1/openapi.json")
-                conn.getresponse().read()
-                conn.close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
-        yield port
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        errors.close()
-
-
-def manage(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(  # noqa: S603 - our own venv binaries, fixed arguments
-        [str(BIN / "shanzhi"), *args], env=env, cwd=ROOT, capture_output=True, text=True, check=False
-    )
-    if done.returncode:
-        raise SystemExit(f"shanzhi {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
-    return done.stdout
+# --- one database ------------------------------------------------------------------------------
 
 
 def bench(kind: str, *, url: str, workdir: Path, args: argparse.Namespace) -> None:
     print(f"\n== {kind}")
-    env = {k: v for k, v in os.environ.items() if k not in ("SHANZHI_TESTING", "DEBUG", "REDIS_URL")}
-    env.update(
-        SHANZHI_VAR_DIR=str(workdir),
-        DATABASE_URL=url,
-        DJANGO_SETTINGS_MODULE="shanzhi.config.settings",
-        LOG_LEVEL="WARNING",
-    )
     start = time.perf_counter()
-    manage(env, "migrate", "--noinput", "-v", "0")
-    manage(env, "demo", "load")
+    env = served_demo(url=url, workdir=workdir)
     token = manage(env, "token", "create", "--user", "resident", "--name", "onewindow-bench").strip()
-    listing = subprocess.run(  # noqa: S603 - this script, fixed arguments
-        [sys.executable, __file__, "--child"], env=env, cwd=ROOT, capture_output=True, text=True, check=True
-    )
-    items = json.loads(listing.stdout.strip().splitlines()[-1])
+    items = child_json(env, __file__)
     print(
         f"setup (migrate, demo load, token): {time.perf_counter() - start:.1f} s; {len(items)} online items"
     )
-    sys.path.insert(0, str(ROOT))
     submissions = Submissions(items=items, token=token, seed=args.seed)
-    with gunicorn(env=env, workers=args.workers, workdir=workdir) as port:
+    with gunicorn(env=env, workers=args.workers, workdir=workdir) as (port, _):
         warm = drive(
             port=port,
             clients=args.clients,
@@ -346,11 +157,11 @@ def bench(kind: str, *, url: str, workdir: Path, args: argparse.Namespace) -> No
             make=submissions.make,
             ok=201,
         )
-        created = [number for number, status in submit.results if status == "submitted"]
+        created = [answer["number"] for answer in submit.answers if answer.get("status") == "submitted"]
         # Look up each application with its own phone, read back through the resident's API.
         pairs = lookup_pairs(port=port, token=token, numbers=created)
 
-        def lookup(n: int) -> tuple[str, str, bytes | None, dict[str, str]]:
+        def lookup(n: int) -> Request:
             number, phone = pairs[n % len(pairs)]
             return (
                 "GET",
@@ -402,7 +213,7 @@ def main() -> None:
     )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
-    parser.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--pg-url", default=DEFAULT_PG)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--requests", type=int, default=2000, help="per phase")
@@ -412,28 +223,15 @@ def main() -> None:
     if args.child:
         child()
         return
-    one, five, _ = os.getloadavg()
-    print(f"load average {one:.1f} (1 min), {five:.1f} (5 min) on {os.cpu_count()} CPUs")
-    if args.db in ("sqlite", "both"):
-        workdir = Path(tempfile.mkdtemp(prefix="onewindow-bench-"))
-        try:
-            bench("SQLite", url=f"sqlite:///{workdir / 'bench.sqlite3'}", workdir=workdir, args=args)
-        finally:
-            shutil.rmtree(workdir, ignore_errors=True)
-    if args.db in ("postgres", "both"):
-        try:
-            import psycopg
-
-            psycopg.connect(args.pg_url, connect_timeout=3).close()
-        except Exception as exc:  # any failure means "no PostgreSQL here"
-            print(f"\n== PostgreSQL skipped: {type(exc).__name__}: {exc}")
-            return
-        workdir = Path(tempfile.mkdtemp(prefix="onewindow-bench-"))
-        try:
-            with postgres_database(args.pg_url) as url:
-                bench("PostgreSQL", url=url, workdir=workdir, args=args)
-        finally:
-            shutil.rmtree(workdir, ignore_errors=True)
+    print(load_average())
+    for kind, label in (("sqlite", "SQLite"), ("postgres", "PostgreSQL")):
+        if args.db not in ("both", kind):
+            continue
+        if kind == "postgres" and (why := pg_unreachable(args.pg_url)):
+            print(f"\n== PostgreSQL skipped: {why}")
+            continue
+        with served_database(kind, prefix="onewindow-bench", pg_url=args.pg_url) as (url, workdir):
+            bench(label, url=url, workdir=workdir, args=args)
 
 
 if __name__ == "__main__":
