@@ -46,6 +46,7 @@ from shanzhi.ratings.tests.conftest import world as ratings_world  # noqa: F401 
 from shanzhi.web.elder import COOKIE
 from shanzhi.web.tests.browser import chromium
 from shanzhi.web.tests.test_a11y import AXE, AXE_RUN, UNLABELLED, audit_page, session_cookie
+from shanzhi.web.tests.test_a11y import world as a11y_world  # noqa: F401  (fixture)
 
 if TYPE_CHECKING:
     from playwright._impl._api_structures import SetCookieParam
@@ -396,3 +397,23 @@ def test_queue_panel_opens_by_keyboard(live_server, browser, loop) -> None:
         problems = axe_here(page, f"{'elder' if elder else 'normal'} queue with the panel open")
         context.close()
         assert not problems, "\n".join(problems)
+
+
+def test_visible_focus_on_the_pages_of_test_a11y(live_server, browser, a11y_world) -> None:  # noqa: F811
+    """test_a11y runs axe on the shared, case, service, duty, rating, message and audit pages; here
+    Tab goes through each of them, in both modes, and every stop must show its focus."""
+    users, pages = a11y_world
+    problems = []
+    for elder in (False, True):
+        for role, urls in pages.items():
+            user = None if role is None else users[role]
+            context = context_for(browser, live_server.url, user, DESK, elder=elder)
+            page = context.new_page()
+            for url in urls:
+                page.goto(live_server.url + url, wait_until="load")
+                stops, unseen = unseen_focus(page)
+                where = f"{'elder' if elder else 'normal'} {role or 'anonymous'} {url}"
+                if not stops or unseen:
+                    problems.append(f"{where}: {stops} Tab stops, no visible focus on {unseen}")
+            context.close()
+    assert not problems, "\n".join(problems)
