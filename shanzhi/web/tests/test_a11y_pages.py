@@ -2,7 +2,7 @@
 and the household register, the 好差评 rating, rectification and 办不成事 pages, closing an
 emergency incident and its frozen summary, the CAP warnings, and the one-window bundle, application,
 print, assisted and kiosk pages. axe-core in normal and elder mode at a desk; resident pages at 360
-px too. test_a11y_routes lists which test checks each page.
+px too, the kiosk's on its portrait screen. test_a11y_routes lists which test checks each page.
 
 The main action of the new pages by keyboard alone: closing an incident, publishing a duty list,
 rating a case, opening a case's panel in the dispatcher's queue (an htmx fragment)."""
@@ -55,6 +55,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 DESK = {"width": 1366, "height": 900}
 PHONE = {"width": 360, "height": 740}
+KIOSK = {"width": 1080, "height": 1920}
 
 # The innermost elements that reach past the right edge, to say what makes a page too wide.
 TOO_WIDE = """() => {
@@ -330,10 +331,11 @@ def test_one_window(live_server, browser, people: WindowPeople, catalog) -> None
         f"/services/applications/{noticed.number}/notice/",
         f"/services/applications/{taken.number}/",
         f"/services/applications/{taken.number}/receipt/",
-        f"/services/kiosk/items/{item.code}/",
-        f"/services/kiosk/applications/{noticed.number}/",
     ]
     problems += audit(browser, base, people.clerk_a, clerk_urls)
+    # The self-service terminal's pages on its portrait screen.
+    kiosk_urls = [f"/services/kiosk/items/{item.code}/", f"/services/kiosk/applications/{noticed.number}/"]
+    problems += audit(browser, base, people.clerk_a, kiosk_urls, KIOSK)
     # The approver's side: one in review, one sent back for correction (补正).
     reviewing = in_review(people, catalog)
     correcting = app_svc.application_request_correction(
