@@ -235,7 +235,7 @@ def household_build(
 def household_create(*, actor: Any, data: HouseholdInput, cache: IndexCache | None = None) -> Household:
     household = household_build(data=data, cache=cache)
     check_write(actor=actor, grid=household.grid)
-    Grid.objects.select_for_update().filter(pk=household.grid_id).first()  # serialise code numbering
+    Grid.objects.select_for_update(no_key=True).filter(pk=household.grid_id).first()  # serialise code numbering
     if not household.code:
         household.code = next_code(household.grid)
     elif Household.objects.filter(code=household.code).exists():
@@ -273,7 +273,7 @@ def household_create_many(
     `audit_append_many`. Callers checked rights and codes; a code taken meanwhile refuses all."""
     grid_ids = sorted({h.grid_id for h in households})
     list(
-        Grid.objects.select_for_update().filter(pk__in=grid_ids).values_list("pk", flat=True)
+        Grid.objects.select_for_update(no_key=True).filter(pk__in=grid_ids).values_list("pk", flat=True)
     )  # number in turn
     _assign_codes(households)
     try:

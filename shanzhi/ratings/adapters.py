@@ -29,7 +29,7 @@ class CaseRateable(Rateable):
 
         qs = Case.objects.all()
         if for_update:
-            qs = qs.select_for_update()
+            qs = qs.select_for_update(no_key=True)
         return qs.filter(number=ref).first()
 
     def ref(self, obj: Any) -> str:
