@@ -374,7 +374,8 @@ def main() -> None:
                 f"  {gen['line']}"
             )
         panels = _child("panels", env, "--runs", str(args.runs))
-        quiet = _print_panels(f"panels, {args.runs} runs × {len(panels['by_filter'])} filters, no other load", panels)
+        filters = len(panels["by_filter"])
+        quiet = _print_panels(f"panels, {args.runs} runs × {filters} filters, no other load", panels)
         if "intake" not in skip:
             stop = subprocess.Popen(
                 [sys.executable, __file__, "--child", "intake", "--runs", "100000",
