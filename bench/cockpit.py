@@ -104,7 +104,7 @@ def child_panels(runs: int) -> None:
     now = timezone.now()
     today = timezone.localdate(now)
     times: dict[str, list[float]] = {name: [] for name in ["kpis", *PANELS]}
-    by_filter: dict[str, dict[str, float]] = {}
+    by_filter: dict[str, dict[str, list[float]]] = {}
     for label, params in _filters(today):
         f = filter_parse(user=user, params=params, today=today)
         mine: dict[str, list[float]] = {name: [] for name in times}
