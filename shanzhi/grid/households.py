@@ -235,7 +235,8 @@ def household_build(
 def household_create(*, actor: Any, data: HouseholdInput, cache: IndexCache | None = None) -> Household:
     household = household_build(data=data, cache=cache)
     check_write(actor=actor, grid=household.grid)
-    Grid.objects.select_for_update(no_key=True).filter(pk=household.grid_id).first()  # serialise code numbering
+    # Serialise code numbering (no key lock: an intake's deferred FK check on the grid must pass).
+    Grid.objects.select_for_update(no_key=True).filter(pk=household.grid_id).first()
     if not household.code:
         household.code = next_code(household.grid)
     elif Household.objects.filter(code=household.code).exists():
