@@ -19,7 +19,7 @@ from shanzhi.grid.api import FULL_PHONE_ROLES
 from shanzhi.grid.coords import CRS_CHOICES
 
 # Everyone who works in the platform; residents reach their grid worker through their home page.
-MAP_ROLES = frozenset(set(Role.values) - {Role.RESIDENT})
+MAP_ROLES = frozenset(set(Role.values) - {Role.RESIDENT, Role.KIOSK})  # staff at a desk, not walk-up users
 CRS_LABELS = {"wgs84": "WGS-84(GPS 原始坐标)", "gcj02": "GCJ-02(高德、腾讯地图)", "bd09": "BD-09(百度地图)"}
 
 

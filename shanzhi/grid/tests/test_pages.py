@@ -57,3 +57,19 @@ def test_back_office_shows_grids_read_only(client, mapped, admin_user):
     resp = client.get("/admin/grid/grid/")
     assert resp.status_code == 200 and "331199101201-01" in resp.content.decode()
     assert client.get("/admin/grid/grid/add/").status_code == 403
+
+
+def test_map_role_check_refuses_the_kiosk_itself(rf, county):
+    """The kiosk middleware already keeps a terminal off /grids/; the page's own role check must
+    refuse it too, so the map does not depend on the middleware's list alone."""
+    import pytest
+    from django.core.exceptions import PermissionDenied
+
+    from shanzhi.grid.views import _require_map_role
+
+    request = rf.get("/grids/")
+    request.user = make_user(username="t-kiosk", region=county.county, roles=["kiosk"])
+    with pytest.raises(PermissionDenied):
+        _require_map_role(request)
+    request.user = make_user(username="t-clerk", region=county.county, roles=["clerk"])
+    _require_map_role(request)
