@@ -41,8 +41,7 @@ from shanzhi.onewindow.tests.window_setup import (
 from shanzhi.onewindow.tests.window_setup import People as WindowPeople
 from shanzhi.ratings.models import Rating
 from shanzhi.ratings.services import cannot_get_done_report, rating_submit
-from shanzhi.ratings.tests.conftest import World as RatingsWorld
-from shanzhi.ratings.tests.conftest import world as ratings_world  # noqa: F401  (fixture)
+from shanzhi.ratings.tests.ratings_setup import World as RatingsWorld
 from shanzhi.web.elder import COOKIE
 from shanzhi.web.tests.browser import chromium
 from shanzhi.web.tests.test_a11y import AXE, AXE_RUN, UNLABELLED, audit_page, session_cookie
@@ -265,7 +264,7 @@ def test_warnings(live_server, browser, world: World) -> None:
     assert not problems, "\n".join(problems)
 
 
-def test_ratings(live_server, browser, ratings_world: RatingsWorld) -> None:  # noqa: F811
+def test_ratings(live_server, browser, ratings_world: RatingsWorld) -> None:
     w = ratings_world
     rated = w.closed_case(reporter=w.resident)
     rating = rating_submit(actor=w.resident, obj_type="case", obj_id=rated.number, level="very_unsatisfied")
