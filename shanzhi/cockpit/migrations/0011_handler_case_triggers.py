@@ -13,11 +13,7 @@ def reinstall(apps: Any, schema_editor: Any) -> None:
     conn = schema_editor.connection
     rollups.uninstall(conn)
     rollups.install(conn)
-    with conn.cursor() as cur:
-        if conn.vendor == "postgresql":
-            cur.execute("SET LOCAL work_mem = '256MB'")
-        for sql in rollups.rebuild_statements(conn.vendor, day_tables=("cockpit_handlercaseday",)):
-            cur.execute(sql)
+    rollups.tables_fill(conn, day_tables=("cockpit_handlercaseday",))
 
 
 def drop(apps: Any, schema_editor: Any) -> None:
