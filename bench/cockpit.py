@@ -147,7 +147,8 @@ def child_pandas(runs: int) -> None:
         with connection.cursor() as cursor:
             cursor.execute(sql, [start])
             data = cursor.fetchall()
-        frame = pd.DataFrame(data, columns=[c[0] for c in cursor.description])
+            columns = [c[0] for c in cursor.description]  # (gone once the cursor is closed)
+        frame = pd.DataFrame(data, columns=columns)
         t1 = time.perf_counter()
         when = pd.to_datetime(frame["received_at"], utc=True).dt.tz_convert("Asia/Shanghai")
         frame["day"] = when.dt.date
