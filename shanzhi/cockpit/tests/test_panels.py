@@ -489,7 +489,7 @@ def test_handler_filter_counts_each_case_once_per_handler(loop):
     assert not [q["sql"] for q in ctx.captured_queries if "cases_case" in q["sql"]]
 
 
-def test_rebuild_command_recounts_a_suspended_switch(loop):
+def test_rebuild_command_recounts_a_suspended_switch(transactional_db, loop):
     """An interrupted bulk load leaves the triggers suspended and writes uncounted: `shanzhi
     cockpit rebuild` recounts from the raw rows, switches the triggers back on and audits it."""
     from io import StringIO
