@@ -51,6 +51,7 @@ from shanzhi.cockpit.generate_copy import (
     is_postgres,
     numbers,
     tables_analyze,
+    tables_vacuum,
     timestamps,
 )
 from shanzhi.core.errors import ServiceError
@@ -898,5 +899,10 @@ def history_generate(
                 cursor.execute("PRAGMA synchronous=NORMAL")
                 cursor.execute("PRAGMA cache_size=-2000")
             connection.enable_constraint_checking()
+    if cases >= BIG_LOAD:
+        from shanzhi.cockpit.rollups import CASE_TABLES, HANDLER_CASE_TABLES, HANDLER_TABLES
+
+        say("  整理表(VACUUM)…")
+        tables_vacuum([*tables, *CASE_TABLES, *HANDLER_TABLES, *HANDLER_CASE_TABLES, "cockpit_casehandler"])
     summary.seconds = time.monotonic() - began
     return summary

@@ -226,3 +226,14 @@ def tables_analyze(tables: list[str]) -> None:
             cursor.execute("PRAGMA analysis_limit = 2000")
         for table in tables:
             cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
+
+
+def tables_vacuum(tables: list[str]) -> None:
+    """PostgreSQL, after a bulk load has committed: VACUUM sets the visibility maps, so the
+    cockpit's counts over partial and covering indexes (open cases, open assignments, the rollup
+    sums) stay index-only instead of visiting every fresh heap page. Outside any transaction."""
+    if not is_postgres() or connection.in_atomic_block:
+        return
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"VACUUM ANALYZE {connection.ops.quote_name(table)}")

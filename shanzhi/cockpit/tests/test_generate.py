@@ -263,3 +263,19 @@ def test_the_command_prints_what_it_made(world: County) -> None:
     call_command("demo", "generate", "--cases", "500", "--years", "1", "--end", "2025-06-30", stdout=out)
     assert "生成 500 件案卷" in out.getvalue()
     assert Case.objects.count() == 500
+
+
+@pytest.mark.postgres
+def test_vacuum_after_a_big_load_sets_visibility(transactional_db):
+    """After a big load commits, the generator vacuums (PostgreSQL) so index-only counts stay so."""
+    from django.db import connection
+
+    from shanzhi.cockpit.generate_copy import tables_vacuum
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = 'cockpit_caseday'")
+        before = cur.fetchone()[0]
+        tables_vacuum(["cockpit_caseday"])
+        cur.execute("SELECT pg_stat_clear_snapshot()")
+        cur.execute("SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = 'cockpit_caseday'")
+        assert cur.fetchone()[0] == before + 1
