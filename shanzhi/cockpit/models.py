@@ -120,7 +120,11 @@ class PlaceDay(PlaceMeasures):
                 name="cockpit_placeday_key",
             )
         ]
-        indexes = [models.Index(fields=["day"], name="cockpit_placeday_day")]
+        # A grid filter without its village has no leading key column: the grid's rows by day.
+        indexes = [
+            models.Index(fields=["day"], name="cockpit_placeday_day"),
+            models.Index(fields=["grid_id", "day"], name="cockpit_placeday_grid"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.day}"
@@ -139,7 +143,10 @@ class PlaceMonth(PlaceMeasures):
                 name="cockpit_placemonth_key",
             )
         ]
-        indexes = [models.Index(fields=["month"], name="cockpit_placemonth_month")]
+        indexes = [
+            models.Index(fields=["month"], name="cockpit_placemonth_month"),
+            models.Index(fields=["grid_id", "month"], name="cockpit_placemonth_grid"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.month}"
