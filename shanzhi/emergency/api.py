@@ -45,7 +45,7 @@ class CloseIn(Schema):
     reason: str = Field(max_length=255)
 
 
-class ReportIn(Schema):
+class TaskReportIn(Schema):
     checked: list[bool] | None = None
     households_reached: int | None = Field(None, ge=0)
     people_need_help: int | None = Field(None, ge=0)
@@ -239,7 +239,7 @@ def task(request: HttpRequest, pk: int) -> dict[str, Any]:
 
 
 @router.post("/tasks/{pk}", response=TaskOut, url_name="emergency_task_report", summary="上报网格任务")
-def report(request: HttpRequest, pk: int, payload: ReportIn) -> dict[str, Any]:
+def report(request: HttpRequest, pk: int, payload: TaskReportIn) -> dict[str, Any]:
     found = selectors.grid_task_get(user=request.user, pk=pk)
     updated = grid_task_report(
         actor=request.user,

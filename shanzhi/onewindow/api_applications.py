@@ -60,7 +60,7 @@ class PaperIn(Schema):
     received: bool = True
 
 
-class DecideIn(Schema):
+class ApplicationDecideIn(Schema):
     decision: str = Field(description="approve | refuse | correction")
     text: str = ""
     items: list[str] = Field(default_factory=list, max_length=50)
@@ -285,7 +285,7 @@ def review(request: HttpRequest, number: str) -> dict[str, Any]:
 
 
 @router.post("/{number}/decide", response=dict, summary="审批:批准、不予批准(须说明理由)或要求补正(仅一次)")
-def decide(request: HttpRequest, number: str, payload: DecideIn) -> dict[str, Any]:
+def decide(request: HttpRequest, number: str, payload: ApplicationDecideIn) -> dict[str, Any]:
     body = payload.model_dump()
 
     def approve(app: Any) -> Any:

@@ -33,7 +33,7 @@ def _page(limit: int, offset: int) -> None:
 # --- ratings ------------------------------------------------------------------------------------
 
 
-class RateIn(Schema):
+class RatingIn(Schema):
     object_type: str = Field(..., max_length=32, description="case, application, …")
     object_id: str = Field(..., max_length=64, description="the object's public number")
     level: LevelIn
@@ -43,7 +43,7 @@ class RateIn(Schema):
 
 
 @router.post("", response={201: dict}, summary="评价一件已办结的事项(每件一次)")
-def rate(request: HttpRequest, payload: RateIn) -> Status:
+def rate(request: HttpRequest, payload: RatingIn) -> Status:
     rating = services.rating_submit(
         actor=request.user,
         obj_type=payload.object_type,
@@ -99,12 +99,12 @@ def get_rating(request: HttpRequest, pk: int) -> dict[str, Any]:
     return rating_dict(user=request.user, rating=selectors.rating_get(user=request.user, pk=pk))
 
 
-class ReasonIn(Schema):
+class AppealIn(Schema):
     reason: str = Field(..., max_length=2000)
 
 
 @router.post("/{int:pk}/appeal", response={201: dict}, summary="责任单位对差评提出申诉")
-def appeal(request: HttpRequest, pk: int, payload: ReasonIn) -> Status:
+def appeal(request: HttpRequest, pk: int, payload: AppealIn) -> Status:
     rating = selectors.rating_get(user=request.user, pk=pk)
     filed = services.rating_appeal(actor=request.user, rating=rating, reason=payload.reason)
     return Status(201, appeal_dict(user=request.user, appeal=filed))
@@ -185,13 +185,13 @@ def appeals(
     }
 
 
-class DecideIn(Schema):
+class AppealDecideIn(Schema):
     uphold: bool
     note: str = Field(..., max_length=2000)
 
 
 @router.post("/appeals/{int:pk}/decide", response=dict, summary="督查人员裁定申诉")
-def decide(request: HttpRequest, pk: int, payload: DecideIn) -> dict[str, Any]:
+def decide(request: HttpRequest, pk: int, payload: AppealDecideIn) -> dict[str, Any]:
     pending = selectors.appeal_get(user=request.user, pk=pk)
     decided = services.appeal_decide(
         actor=request.user, appeal=pending, uphold=payload.uphold, note=payload.note
@@ -235,7 +235,7 @@ def rankings(request: HttpRequest, month: str | None = None) -> dict[str, Any]:
 # --- 办不成事 --------------------------------------------------------------------------------------
 
 
-class ReportIn(Schema):
+class CannotGetDoneIn(Schema):
     what: str = Field(
         ..., max_length=2000, description="what the resident tried to get done, what went wrong"
     )
@@ -261,7 +261,7 @@ def _reporter(request: HttpRequest) -> Any:
 @router.post(
     "/cannot-get-done", auth=None, response={201: dict}, summary="反映“办不成事”(无需登录,须留手机号)"
 )
-def report(request: HttpRequest, payload: ReportIn) -> Status:
+def report(request: HttpRequest, payload: CannotGetDoneIn) -> Status:
     created = services.cannot_get_done_report(
         actor=_reporter(request),
         what=payload.what,
