@@ -88,7 +88,7 @@ def _event(
         at=timezone.now(),
         actor=actor_label(actor),
         action=action,
-        note=note,
+        note=_no_nul(note, label="说明"),  # every service's note; its transaction rolls back
         data=data or {},
     )
 
@@ -807,6 +807,7 @@ def case_verify(
     *, actor: Any, case: Case, passed: bool, note: str = "", photos: list[CheckedFile] | None = None
 ) -> Case:
     """核查 on site: pass closes the case; reject sends it back to the primary handler as 返工."""
+    _no_nul(note or "", label="核查说明")  # before any photo is stored
     if not passed and not (note or "").strip():
         raise ServiceError("reason_required", "核查不通过必须说明原因")
     with transaction.atomic():

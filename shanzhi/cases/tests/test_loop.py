@@ -160,6 +160,24 @@ def test_verify_reject_is_rework(loop):
     assert Message.objects.filter(kind="case.rework", recipient=loop.urban_handler).exists()
 
 
+def test_a_nul_in_a_note_is_refused_and_changes_nothing(loop):
+    """PostgreSQL cannot store NUL; the verify note (网格通's on-site form) and every other
+    service note are refused alike, and the transition is rolled back."""
+    case = to_reported(loop, intake(loop))
+    audit = AuditEntry.objects.count()
+    for passed in (True, False):
+        with pytest.raises(ServiceError) as err:
+            svc.case_verify(actor=loop.gridworker, case=case, passed=passed, note="摊贩\x00又回来了")
+        assert err.value.code == "invalid_character"
+    case.refresh_from_db()
+    assert case.status == CaseStatus.VERIFYING and AuditEntry.objects.count() == audit
+    fresh = svc.case_register(actor=loop.dispatcher, case=intake(loop, text="路灯不亮"))
+    with pytest.raises(ServiceError) as err:
+        svc.case_dispatch(actor=loop.dispatcher, case=fresh, primary=loop.county.dept, note="\x00")
+    assert err.value.code == "invalid_character"
+    assert not Case.objects.filter(status=CaseStatus.DISPATCHED, text="路灯不亮").exists()
+
+
 def test_unsatisfied_rating_reopens_for_review(loop):
     case = svc.case_verify(
         actor=loop.gridworker, case=to_reported(loop, intake(loop, actor=loop.resident)), passed=True
