@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from playwright.sync_api import Browser, sync_playwright
 
@@ -28,3 +29,33 @@ def chromium() -> Iterator[Browser]:
             yield browser
         finally:
             browser.close()
+
+
+# One Tab stop: null once the focus has left the page or come back to where it started.
+TAB_STEP = """() => {
+  const e = document.activeElement;
+  if (!e || e === document.body || e === window.__tabFirst) return null;
+  if (!window.__tabFirst) window.__tabFirst = e;
+  const style = getComputedStyle(e);
+  const shown = (style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0)
+    || style.boxShadow !== "none";
+  const what = e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + " " + (e.innerText || e.name || "");
+  return {shown, what: what.trim().slice(0, 40)};
+}"""
+
+
+def unseen_focus(page: Any, limit: int = 60) -> tuple[int, list[str]]:
+    """Tab from the top through the page (up to `limit` stops, until the focus leaves the page or
+    comes round again): how many stops, and the elements that got the focus without showing it."""
+    page.evaluate("() => { window.__tabFirst = null; document.activeElement?.blur?.(); }")
+    unseen: list[str] = []
+    stops = 0
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        step = page.evaluate(TAB_STEP)
+        if step is None:
+            break
+        stops += 1
+        if not step["shown"] and step["what"] not in unseen:
+            unseen.append(step["what"])
+    return stops, unseen

@@ -22,7 +22,7 @@ from shanzhi.core.services import handler_create, handler_type_upsert
 from shanzhi.onewindow.services import service_item_create
 from shanzhi.onewindow.tests.window_setup import spec
 from shanzhi.web.elder import COOKIE
-from shanzhi.web.tests.browser import chromium
+from shanzhi.web.tests.browser import chromium, unseen_focus
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -155,6 +155,7 @@ def test_axe_finds_nothing_serious_on_any_page_in_either_mode(live_server, world
     users, pages = world
     found: dict[str, Any] = {}
     unlabelled: dict[str, list[str]] = {}
+    unfocused: list[str] = []
     with chromium() as browser:
         for elder in (False, True):
             for role, urls in pages.items():
@@ -176,8 +177,13 @@ def test_axe_finds_nothing_serious_on_any_page_in_either_mode(live_server, world
                         found[where] = violations
                     if bare:
                         unlabelled[where] = bare
+                    # Tab through the page too: every stop must show its focus.
+                    stops, unseen = unseen_focus(page)
+                    if not stops or unseen:
+                        unfocused.append(f"{where}: {stops} Tab stops, no visible focus on {unseen}")
                 context.close()
     assert not found, "axe serious/critical violations:\n" + json.dumps(found, ensure_ascii=False, indent=1)
+    assert not unfocused, "\n".join(unfocused)
     assert not unlabelled, "controls without a label:\n" + json.dumps(
         unlabelled, ensure_ascii=False, indent=1
     )

@@ -43,9 +43,8 @@ from shanzhi.ratings.models import Rating
 from shanzhi.ratings.services import cannot_get_done_report, rating_submit
 from shanzhi.ratings.tests.ratings_setup import World as RatingsWorld
 from shanzhi.web.elder import COOKIE
-from shanzhi.web.tests.browser import chromium
+from shanzhi.web.tests.browser import chromium, unseen_focus
 from shanzhi.web.tests.test_a11y import AXE, AXE_RUN, UNLABELLED, audit_page, session_cookie
-from shanzhi.web.tests.test_a11y import world as a11y_world  # noqa: F401  (fixture)
 
 if TYPE_CHECKING:
     from playwright._impl._api_structures import SetCookieParam
@@ -111,23 +110,6 @@ def audit(browser: Any, base: str, user: Any, urls: list[str], viewport: dict[st
     return problems
 
 
-def unseen_focus(page: Any, limit: int = 60) -> tuple[int, list[str]]:
-    """Tab from the top through the page (up to `limit` stops, until the focus leaves the page or
-    comes round again): how many stops, and the elements that got the focus without showing it."""
-    page.evaluate("() => { window.__tabFirst = null; document.activeElement?.blur?.(); }")
-    unseen: list[str] = []
-    stops = 0
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        step = page.evaluate(TAB_STEP)
-        if step is None:
-            break
-        stops += 1
-        if not step["shown"] and step["what"] not in unseen:
-            unseen.append(step["what"])
-    return stops, unseen
-
-
 def axe_here(page: Any, where: str) -> list[str]:
     """axe and the label check on the page as it is now (after a swap or a refused form)."""
     page.add_script_tag(path=str(AXE))
@@ -146,19 +128,6 @@ FOCUSED = """s => {
     || style.boxShadow !== "none";
   const what = e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + " " + (e.innerText || "").trim();
   return {reached: e === document.querySelector(s), shown, what: what.slice(0, 40)};
-}"""
-
-
-# One Tab stop: null once the focus has left the page or come back to where it started.
-TAB_STEP = """() => {
-  const e = document.activeElement;
-  if (!e || e === document.body || e === window.__tabFirst) return null;
-  if (!window.__tabFirst) window.__tabFirst = e;
-  const style = getComputedStyle(e);
-  const shown = (style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0)
-    || style.boxShadow !== "none";
-  const what = e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + " " + (e.innerText || e.name || "");
-  return {shown, what: what.trim().slice(0, 40)};
 }"""
 
 
@@ -398,23 +367,3 @@ def test_queue_panel_opens_by_keyboard(live_server, browser, loop) -> None:
         problems = axe_here(page, f"{'elder' if elder else 'normal'} queue with the panel open")
         context.close()
         assert not problems, "\n".join(problems)
-
-
-def test_visible_focus_on_the_pages_of_test_a11y(live_server, browser, a11y_world) -> None:  # noqa: F811
-    """test_a11y runs axe on the shared, case, service, duty, rating, message and audit pages; here
-    Tab goes through each of them, in both modes, and every stop must show its focus."""
-    users, pages = a11y_world
-    problems = []
-    for elder in (False, True):
-        for role, urls in pages.items():
-            user = None if role is None else users[role]
-            context = context_for(browser, live_server.url, user, DESK, elder=elder)
-            page = context.new_page()
-            for url in urls:
-                page.goto(live_server.url + url, wait_until="load")
-                stops, unseen = unseen_focus(page)
-                where = f"{'elder' if elder else 'normal'} {role or 'anonymous'} {url}"
-                if not stops or unseen:
-                    problems.append(f"{where}: {stops} Tab stops, no visible focus on {unseen}")
-            context.close()
-    assert not problems, "\n".join(problems)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from django.apps import apps
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection, transaction
 
@@ -72,7 +73,6 @@ class Command(BaseCommand):
             suspended = bool(state and state.suspended)
             self.stdout.write(f"触发器:{'已暂停(请运行 rebuild)' if suspended else '运行中'}")
             self.stdout.write(f"上次重建:{state.rebuilt_at if state and state.rebuilt_at else '—'}")
-            with connection.cursor() as cur:
-                for table in TABLES:
-                    cur.execute(f"SELECT COUNT(*) FROM {table}")  # noqa: S608 (fixed table names)
-                    self.stdout.write(f"  {table}: {cur.fetchone()[0]:,}")
+            by_table = {m._meta.db_table: m for m in apps.get_app_config("cockpit").get_models()}
+            for table in TABLES:
+                self.stdout.write(f"  {table}: {by_table[table]._default_manager.count():,}")
