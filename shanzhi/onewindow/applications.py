@@ -73,13 +73,24 @@ class Applicant:
     phone: str
 
 
+def refuse_nul(value: Any, *, label: str, field: str | None = None) -> str:
+    """PostgreSQL cannot store NUL in text and SQLite would keep it; it is refused, as in every
+    other app, rather than quietly removed (which changed what the person typed)."""
+    text = str(value or "")
+    if "\x00" in text:
+        message = f"{label}含有空字符(NUL),请删除后重试"
+        details = [{"field": field, "message": message}] if field else None
+        raise ServiceError("invalid_character", message, details=details, status=422)
+    return text
+
+
 def clean_applicant(*, name: str, id_number: str, phone: str) -> Applicant:
     """Name, an ID number that passes GB 11643's check digit, a mainland mobile number."""
     return Applicant(name=clean_name(name), id_number=_id_number(id_number), phone=clean_phone(phone))
 
 
 def clean_name(value: str) -> str:
-    name = " ".join(str(value or "").replace("\x00", "").split())
+    name = " ".join(refuse_nul(value, label="姓名").split())
     if not name or len(name) > MAX_NAME:
         raise ServiceError("invalid_name", f"请填写姓名(不超过 {MAX_NAME} 字)", status=422)
     return name
@@ -115,9 +126,9 @@ def _clean_consent(spec: ConsentSpec, *, now: dt.datetime) -> ConsentSpec:
     errors = []
     if spec.reason not in ProxyReason.values:
         errors.append(("reason", "请选择代办原因(老年人、残疾人、重病行动不便)"))
-    name = " ".join(spec.consenter_name.split())
-    relation = " ".join(spec.relation.split())
-    witness = " ".join(spec.witness.split())
+    name = " ".join(refuse_nul(spec.consenter_name, label="同意代办的人", field="consenter_name").split())
+    relation = " ".join(refuse_nul(spec.relation, label="与申请人的关系", field="relation").split())
+    witness = " ".join(refuse_nul(spec.witness, label="见证人", field="witness").split())
     if not name or len(name) > MAX_NAME:
         errors.append(("consenter_name", "请填写同意代办的人"))
     if not relation or len(relation) > 32:
@@ -160,8 +171,8 @@ def clean_form(*, bundle: Bundle, values: Mapping[str, Any]) -> dict[str, str]:
         errors.append((str(key)[:40], "不是本表单的字段"))
     out: dict[str, str] = {}
     for key, f in fields.items():
-        raw = " ".join(str(values.get(key) or "").replace("\x00", "").split())
         label = f["label"]
+        raw = " ".join(refuse_nul(values.get(key), label=label, field=key).split())
         if not raw:
             if f.get("required", True):
                 errors.append((key, f"请填写{label}"))
@@ -302,7 +313,7 @@ def transition(app: Application, *, actor: Any, action: str) -> Application:
 
 
 def _text(value: str, *, code: str, label: str, max_length: int = MAX_REASON, required: bool = True) -> str:
-    text = str(value or "").replace("\x00", "").strip()
+    text = refuse_nul(value, label=label).strip()
     if required and not text:
         raise ServiceError(code, f"请填写{label}", status=422)
     if len(text) > max_length:
@@ -339,7 +350,7 @@ def idempotent(
     if idempotency is None:
         return run(), False
     owner, key, digest = idempotency
-    key = key.strip()
+    key = refuse_nul(key, label="Idempotency-Key").strip()
     if not 1 <= len(key) <= 128:
         raise ServiceError("invalid_idempotency_key", "Idempotency-Key 应为 1–128 个字符", status=422)
     try:
@@ -494,7 +505,7 @@ def application_create(
 
 
 def _line(app: Application, key: str) -> ApplicationMaterial:
-    line = app.lines.filter(key=str(key).strip()[:100]).first()
+    line = app.lines.filter(key=refuse_nul(key, label="材料名称").strip()[:100]).first()
     if line is None:
         raise ServiceError("unknown_material", "本办件的材料清单中没有这项材料", status=422)
     return line
@@ -789,7 +800,7 @@ def application_refuse(
 
 
 def clean_correction_items(items: list[str]) -> list[str]:
-    cleaned = [" ".join(str(i or "").replace("\x00", "").split()) for i in items]
+    cleaned = [" ".join(refuse_nul(i, label="补正内容").split()) for i in items]
     cleaned = [i for i in cleaned if i]
     if not cleaned:
         raise ServiceError("items_required", "请列出需要补正的全部内容", status=422)

@@ -16,7 +16,7 @@ from shanzhi.core.models import Region, Staff
 from shanzhi.core.selectors import has_role, jurisdiction_root
 from shanzhi.notify.models import MessageChannel
 from shanzhi.notify.services import message_queue
-from shanzhi.onewindow.applications import clean_name, clean_phone
+from shanzhi.onewindow.applications import clean_name, clean_phone, refuse_nul
 from shanzhi.onewindow.models import ServiceItem
 from shanzhi.onewindow.models_applications import Application, HomeVisit, ProxyReason, VisitStatus
 
@@ -61,8 +61,8 @@ def home_visit_book(
     if actor is not None and not has_role(user=actor, roles=ASSIST_ROLES):
         raise PermissionDenied("您的角色不能预约上门帮办")
     name, phone = clean_name(resident_name), clean_phone(resident_phone)
-    address = " ".join(str(address or "").replace("\x00", "").split())
-    note = " ".join(str(note or "").replace("\x00", "").split())
+    address = " ".join(refuse_nul(address, label="上门地址").split())
+    note = " ".join(refuse_nul(note, label="备注").split())
     today = timezone.localdate()
     errors = []
     if reason not in ProxyReason.values:

@@ -333,17 +333,20 @@ def visits_view(request: HttpRequest) -> HttpResponse:
     """上门帮办: book a visit to a resident who cannot come; mark it done."""
     error = ""
     if request.method == "POST":
-        # A NUL in a looked-up code failed the query on PostgreSQL (a 500), and so did a staff id
-        # that is not a number; both now find nothing and are named on the form.
-        post = {key: request.POST.get(key, "").replace("\x00", "") for key in ("region", "staff", "item")}
-        region = region_list(user=request.user).filter(code=post["region"]).first()
-        staff = (
-            Staff.objects.select_related("region", "user").filter(pk=post["staff"]).first()
-            if post["staff"].isdigit()
-            else None
-        )
-        item = ServiceItem.objects.filter(code=post["item"], active=True).first()
         try:
+            # A NUL in a looked-up code failed the query on PostgreSQL (a 500): it is refused like
+            # a NUL anywhere else. A staff id that is not a number finds nothing.
+            post = {
+                key: svc.refuse_nul(request.POST.get(key, ""), label=label)
+                for key, label in (("region", "村(社区)"), ("staff", "上门人员"), ("item", "事项"))
+            }
+            region = region_list(user=request.user).filter(code=post["region"]).first()
+            staff = (
+                Staff.objects.select_related("region", "user").filter(pk=post["staff"]).first()
+                if post["staff"].isdigit()
+                else None
+            )
+            item = ServiceItem.objects.filter(code=post["item"], active=True).first()
             if region is None:
                 raise ServiceError("invalid_region", "请选择村(社区)", status=422)
             if staff is None:
