@@ -152,6 +152,52 @@ class PlaceMonth(PlaceMeasures):
         return f"{self.month}"
 
 
+class PlaceChannelDay(PlaceMeasures):
+    """The place tables with the channel: the hotspot map, repeat complaints and the case figures
+    under a channel filter below the county's rollups. n30 counts per place × category × channel."""
+
+    channel = models.CharField(max_length=16, default="", db_default="")
+    day = models.DateField()
+    n30 = models.IntegerField(default=0, db_default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["township_id", "region_id", "grid_id", "category_id", "channel", "day"],
+                name="cockpit_placechannelday_key",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["channel", "day"], name="cockpit_placechannelday_chan"),
+            models.Index(fields=["grid_id", "day"], name="cockpit_placechannelday_grid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day}"
+
+
+class PlaceChannelMonth(PlaceMeasures):
+    channel = models.CharField(max_length=16, default="", db_default="")
+    month = models.DateField()
+    max30 = models.IntegerField(default=0, db_default=0)
+    max30_day = models.DateField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["township_id", "region_id", "grid_id", "category_id", "channel", "month"],
+                name="cockpit_placechannelmonth_key",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["channel", "month"], name="cockpit_placechannelmonth_chan"),
+            models.Index(fields=["grid_id", "month"], name="cockpit_placechannelmonth_grid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month}"
+
+
 class RepeatKey(models.Model):
     """One row per place × category: writers lock it (upsert) before they recount the 30-day
     windows of that key, so concurrent writers of one key take turns and each recount sees the
@@ -344,6 +390,47 @@ class HandlerCaseMonth(HandlerCaseMeasures):
                 name="cockpit_handlercasemonth_key",
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.month}"
+
+
+class HandlerCasePlaceDay(PlaceMeasures):
+    """Each handler's cases (see CaseHandler) by place and category: the hotspot map, repeat
+    complaints and the case figures under a handler filter below the handler case tables. n30
+    counts per handler × place × category."""
+
+    handler_id = models.BigIntegerField()
+    day = models.DateField()
+    n30 = models.IntegerField(default=0, db_default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["handler_id", "township_id", "region_id", "grid_id", "category_id", "day"],
+                name="cockpit_handlercaseplaceday_key",
+            )
+        ]
+        indexes = [models.Index(fields=["handler_id", "day"], name="cockpit_hcpday_handler")]
+
+    def __str__(self) -> str:
+        return f"{self.day}"
+
+
+class HandlerCasePlaceMonth(PlaceMeasures):
+    handler_id = models.BigIntegerField()
+    month = models.DateField()
+    max30 = models.IntegerField(default=0, db_default=0)
+    max30_day = models.DateField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["handler_id", "township_id", "region_id", "grid_id", "category_id", "month"],
+                name="cockpit_handlercaseplacemonth_key",
+            )
+        ]
+        indexes = [models.Index(fields=["handler_id", "month"], name="cockpit_hcpmonth_handler")]
 
     def __str__(self) -> str:
         return f"{self.month}"

@@ -14,19 +14,17 @@ from typing import Any
 from django.db.models import Count, Q
 
 from shanzhi.cases.kpis import Kpi
-from shanzhi.cases.models import OPEN_STATUSES, Category
+from shanzhi.cases.models import Category
 from shanzhi.cockpit.filters import CockpitFilter
+from shanzhi.cockpit.openwork import open_cases_count, open_primary_count, overdue_by
 from shanzhi.cockpit.repeats import REPEAT_DAYS, REPEAT_MIN, repeat_raw, repeat_rollup
 from shanzhi.cockpit.replica import replica_reads
 from shanzhi.cockpit.sums import (
     SH,
     Scope,
-    case_queryset,
     case_sums,
     handler_sums,
     local_start,
-    open_primary,
-    open_primary_count,
     scope_of,
 )
 from shanzhi.core.models import Handler, Region
@@ -87,7 +85,7 @@ def kpis(*, user: Any, f: CockpitFilter, now: dt.datetime) -> dict[str, Any]:
     h = handler_sums(s, f.start, f.end).get((), {})
     today = _local_today(now)
     today_intake = case_sums(s, today, today).get((), {}).get("intake", 0)
-    open_ = case_queryset(s).filter(status__in=OPEN_STATUSES).count()
+    open_ = open_cases_count(s)
     due_today = open_primary_count(
         s, deadline__gte=max(local_start(today), now), deadline__lt=local_start(today) + dt.timedelta(days=1)
     )
@@ -188,15 +186,9 @@ def hotspots(*, user: Any, f: CockpitFilter, now: dt.datetime, metric: str = "in
         raise _bad("热力图指标应为 intake 或 overdue", "metric")
     s = scope_of(user=user, f=f)
     intake = {k[0]: m["intake"] for k, m in case_sums(s, f.start, f.end, ("grid_id",)).items()}
-    overdue = dict(
-        open_primary(s)
-        .filter(deadline__lt=now, case__grid_id__isnull=False)
-        .values_list("case__grid_id")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
+    overdue = overdue_by(s, "grid_id", now=now)
     ids = {g for g, n in intake.items() if n and g} | {g for g, n in overdue.items() if n}
-    grids = []
+    grids: list[dict[str, Any]] = []
     for grid in Grid.objects.filter(pk__in=ids).only("code", "name", "centroid_lon", "centroid_lat"):
         grids.append(
             {
@@ -238,9 +230,7 @@ def _rank_key(row: dict[str, Any]) -> tuple:
 def handler_ranking(*, user: Any, f: CockpitFilter, now: dt.datetime) -> dict[str, Any]:
     s = scope_of(user=user, f=f)
     sums = {k[0]: m for k, m in handler_sums(s, f.start, f.end, ("handler_id",)).items()}
-    overdue = dict(
-        open_primary(s).filter(deadline__lt=now).values_list("handler_id").annotate(n=Count("id")).order_by()
-    )
+    overdue = overdue_by(s, "handler_id", now=now)
     zero = dict.fromkeys(
         (
             "dispatched",
@@ -270,13 +260,7 @@ def township_ranking(*, user: Any, f: CockpitFilter, now: dt.datetime) -> dict[s
     s = scope_of(user=user, f=f)
     cases = {k[0]: m for k, m in case_sums(s, f.start, f.end, ("township_id",)).items()}
     work = {k[0]: m for k, m in handler_sums(s, f.start, f.end, ("township_id",)).items()}
-    overdue = dict(
-        open_primary(s)
-        .filter(deadline__lt=now, case__township_id__isnull=False)
-        .values_list("case__township_id")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
+    overdue = overdue_by(s, "township_id", now=now)
     hz = dict.fromkeys(
         (
             "dispatched",
@@ -323,7 +307,7 @@ def repeat_complaints(*, user: Any, f: CockpitFilter) -> dict[str, Any]:
     from shanzhi.grid.models import Grid
 
     s = scope_of(user=user, f=f)
-    found = repeat_raw(s, f) if s.channel or s.handler_id is not None else repeat_rollup(s, f)
+    found = repeat_raw(s, f) if s.channel and s.handler_id is not None else repeat_rollup(s, f)
     found = [r for r in found if r[3] and (r[2] or r[1])]
     cats = _categories()
     grids = {g.pk: g for g in Grid.objects.filter(pk__in={r[2] for r in found if r[2]})}

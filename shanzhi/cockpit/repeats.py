@@ -20,13 +20,24 @@ __all__ = ["REPEAT_DAYS", "REPEAT_MIN", "RepeatRow", "repeat_raw", "repeat_rollu
 
 
 def repeat_rollup(s: Scope, f: CockpitFilter) -> list[RepeatRow]:
-    """From the place tables: each day's 30-day count (n30) for the edge days, each month's
-    maximum for whole months; best and its first day come out of one MAX over best·10⁶ − day."""
+    """From the place tables (under a channel filter the place × channel tables, under a handler
+    filter the handler × place ones): each day's 30-day count (n30) for the edge days, each
+    month's maximum for whole months; best and its first day come out of one MAX over
+    best·10⁶ − day."""
     connection = connections[read_db()]
     vendor = connection.vendor
     dayno = _dayno(vendor, "d")
     where: list[str] = ["true"]
     params: list[Any] = []
+    family = "place"
+    if s.channel:
+        family = "placechannel"
+        where.append("channel = %s")
+        params.append(s.channel)
+    elif s.handler_id is not None:
+        family = "handlercaseplace"
+        where.append("handler_id = %s")
+        params.append(s.handler_id)
     for col, val in (("township_id", s.township_id), ("region_id", s.village_id), ("grid_id", s.grid_id)):
         if val is not None:
             where.append(f"{col} = %s")
@@ -42,7 +53,7 @@ def repeat_rollup(s: Scope, f: CockpitFilter) -> list[RepeatRow]:
     day_ranges = [(f.start, f.end)]
     if first is not None and last is not None:
         parts.append(
-            f"SELECT {keys}, max30 AS mx, max30_day AS d, intake AS n FROM cockpit_placemonth "
+            f"SELECT {keys}, max30 AS mx, max30_day AS d, intake AS n FROM cockpit_{family}month "
             f"WHERE month >= %s AND month <= %s AND {scope}"
         )
         part_params += [first, last, *params]
@@ -51,7 +62,7 @@ def repeat_rollup(s: Scope, f: CockpitFilter) -> list[RepeatRow]:
     for lo, hi in day_ranges:
         if lo <= hi:
             parts.append(
-                f"SELECT {keys}, n30 AS mx, day AS d, intake AS n FROM cockpit_placeday "
+                f"SELECT {keys}, n30 AS mx, day AS d, intake AS n FROM cockpit_{family}day "
                 f"WHERE day >= %s AND day <= %s AND intake > 0 AND {scope}"
             )
             part_params += [lo, hi, *params]
@@ -83,7 +94,7 @@ def _decoded(rows: list[tuple[Any, ...]]) -> list[RepeatRow]:
 
 
 def repeat_raw(s: Scope, f: CockpitFilter) -> list[RepeatRow]:
-    """From the raw rows (a channel or handler filter, which the place tables do not have): the
+    """From the raw rows (a channel and a handler filter together, which no rollup has): the
     database counts each key's cases per day, runs the 30-day window over those days and keeps
     the keys at or over the threshold, so only the repeats leave it."""
     from django.db.models import Count, Value

@@ -33,10 +33,24 @@ CASE_TABLES = (
     "cockpit_gridmonth",
     "cockpit_placeday",
     "cockpit_placemonth",
+    "cockpit_placechannelday",
+    "cockpit_placechannelmonth",
 )
 PLACE_KEYS = ("township_id", "region_id", "grid_id", "category_id")
 REPEAT_DAYS = 30
-HANDLER_CASE_TABLES = ("cockpit_handlercaseday", "cockpit_handlercasemonth")
+HANDLER_CASE_TABLES = (
+    "cockpit_handlercaseday",
+    "cockpit_handlercasemonth",
+    "cockpit_handlercaseplaceday",
+    "cockpit_handlercaseplacemonth",
+)
+# The day tables that carry each key's 30-day count (n30; their month tables max30), and the key
+# the count runs over.
+N30_KEYS = {
+    "cockpit_placeday": PLACE_KEYS,
+    "cockpit_placechannelday": (*PLACE_KEYS, "channel"),
+    "cockpit_handlercaseplaceday": ("handler_id", *PLACE_KEYS),
+}
 HANDLER_TABLES = (
     "cockpit_handlerday",
     "cockpit_handlermonth",
@@ -122,6 +136,8 @@ def case_contribution(d: Dialect, r: str, grain: str) -> tuple[Cols, Cols]:
         ("rated", _when(f"{r}.satisfaction <> ''")),
         ("satisfied", _when(f"{r}.satisfaction IN {_in(SATISFIED)}")),
     ]
+    if grain.startswith("placechannel"):
+        return [(period, when(f"{r}.received_at")), *place_key(r), ("channel", f"{r}.channel")], measures
     if grain.startswith("place"):
         return [(period, when(f"{r}.received_at")), *place_key(r)], measures
     if grain.startswith("grid"):
@@ -239,6 +255,10 @@ GRAINS = {
     "cockpit_handlerplacemonth": "handlerplacemonth",
     "cockpit_handlercaseday": "handlercaseday",
     "cockpit_handlercasemonth": "handlercasemonth",
+    "cockpit_placechannelday": "placechannelday",
+    "cockpit_placechannelmonth": "placechannelmonth",
+    "cockpit_handlercaseplaceday": "handlercaseplaceday",
+    "cockpit_handlercaseplacemonth": "handlercaseplacemonth",
 }
 
 
@@ -271,37 +291,72 @@ def case_lock(case_id: str) -> str:
     return _lock("(SELECT COALESCE(c.township_id, 0) AS t FROM cases_case c", f"WHERE c.id = {case_id}) AS v")
 
 
-def repeat_statements(d: Dialect, r: str, when: str = "true") -> list[str]:
-    """Recount n30 on the key's days d … d+29 of case `r`, then the max of the months they touch
-    (only `when` the case's place, category, day or intake changed). Recounting (not adding a
-    delta) keeps the rows right however the case moved."""
-    keys = place_key(r)
-    day = d.day(f"{r}.received_at")
-    own = " AND ".join(f"{t}.{k} = {e}" for t in ("{t}",) for k, e in keys)
-    same = " AND ".join(f"q.{k} = {{t}}.{k}" for k, _ in keys)
-    pd, pm = "cockpit_placeday", "cockpit_placemonth"
+def recount_statements(
+    d: Dialect, *, day_table: str, keys: Cols, day: str, when: str = "true", handlers: str = ""
+) -> list[str]:
+    """Recount n30 on a key's days `day` … `day`+29 in `day_table`, then the max of the months
+    they touch in its month table (only `when`). `keys` are (column, value) of the key; with
+    `handlers` (a subquery of handler ids) the key's handler is any of them. Recounting (not
+    adding a delta) keeps the rows right however the case moved."""
+    dt_, mt = day_table, MONTH_OF[day_table]
+    cols = [k for k, _ in keys] + (["handler_id"] if handlers else [])
+
+    def own(t: str) -> str:
+        conds = [f"{t}.{k} = {e}" for k, e in keys]
+        if handlers:
+            conds.append(f"{t}.handler_id IN ({handlers})")
+        return " AND ".join(conds)
+
+    def same(t: str, q: str = "q") -> str:
+        return " AND ".join(f"{q}.{k} = {t}.{k}" for k in cols)
+
     recount = (
-        f"UPDATE {pd} SET n30 = (SELECT COALESCE(SUM(q.intake), 0) FROM {pd} q WHERE "
-        + same.format(t=pd)
-        + f" AND q.day >= {d.plus_days(f'{pd}.day', -(REPEAT_DAYS - 1))} AND q.day <= {pd}.day) WHERE "
-        + own.format(t=pd)
-        + f" AND {pd}.day >= {day} AND {pd}.day <= {d.plus_days(day, REPEAT_DAYS - 1)} AND {when}"
+        f"UPDATE {dt_} SET n30 = (SELECT COALESCE(SUM(q.intake), 0) FROM {dt_} q WHERE {same(dt_)}"
+        f" AND q.day >= {d.plus_days(f'{dt_}.day', -(REPEAT_DAYS - 1))} AND q.day <= {dt_}.day) "
+        f"WHERE {own(dt_)} AND {dt_}.day >= {day} AND {dt_}.day <= {d.plus_days(day, REPEAT_DAYS - 1)}"
+        f" AND {when}"
     )
-    in_month = (
-        f"{same.format(t=pm)} AND q.day >= {pm}.month "
-        f"AND q.day < {d.next_month(f'{pm}.month')} AND q.intake > 0"
-    )
-    best = f"(SELECT MAX(q.n30) FROM {pd} q WHERE {in_month})"
+
+    def in_month(q: str) -> str:
+        return (
+            f"{same(mt, q)} AND {q}.day >= {mt}.month AND {q}.day < {d.next_month(f'{mt}.month')} "
+            f"AND {q}.intake > 0"
+        )
+
+    best = f"(SELECT MAX(q.n30) FROM {dt_} q WHERE {in_month('q')})"
     months = (
-        f"UPDATE {pm} SET max30 = COALESCE({best}, 0), "
-        f"max30_day = (SELECT MIN(q2.day) FROM {pd} q2 WHERE "
-        + in_month.replace("q.", "q2.")
-        + f" AND q2.n30 = {best}) WHERE "
-        + own.format(t=pm)
-        + f" AND {pm}.month >= {d.month_of_date(day)}"
-        f" AND {pm}.month <= {d.month_of_date(d.plus_days(day, REPEAT_DAYS - 1))} AND {when}"
+        f"UPDATE {mt} SET max30 = COALESCE({best}, 0), "
+        f"max30_day = (SELECT MIN(q2.day) FROM {dt_} q2 WHERE {in_month('q2')} AND q2.n30 = {best}) "
+        f"WHERE {own(mt)} AND {mt}.month >= {d.month_of_date(day)}"
+        f" AND {mt}.month <= {d.month_of_date(d.plus_days(day, REPEAT_DAYS - 1))} AND {when}"
     )
     return [recount, months]
+
+
+def repeat_statements(d: Dialect, r: str, when: str = "true", channel_when: str = "true") -> list[str]:
+    """The 30-day counts of case row `r`'s place key, and of its place × channel key."""
+    day = d.day(f"{r}.received_at")
+    return recount_statements(
+        d, day_table="cockpit_placeday", keys=place_key(r), day=day, when=when
+    ) + recount_statements(
+        d,
+        day_table="cockpit_placechannelday",
+        keys=[*place_key(r), ("channel", f"{r}.channel")],
+        day=day,
+        when=channel_when,
+    )
+
+
+def handler_repeat_statements(d: Dialect, r: str, when: str = "true") -> list[str]:
+    """The 30-day counts of case row `r`'s place key under every handler it counts for."""
+    return recount_statements(
+        d,
+        day_table="cockpit_handlercaseplaceday",
+        keys=place_key(r),
+        day=d.day(f"{r}.received_at"),
+        when=when,
+        handlers=f"SELECT m.handler_id FROM cockpit_casehandler m WHERE m.case_id = {r}.id",
+    )
 
 
 def repeat_moved(d: Dialect) -> str:
@@ -312,7 +367,8 @@ def repeat_moved(d: Dialect) -> str:
 
 
 def case_change_statements(d: Dialect, op: str) -> list[str]:
-    """The case trigger's body for INSERT, UPDATE (of CASE_COLS) or DELETE."""
+    """The case trigger's body for INSERT, UPDATE (of CASE_COLS) or DELETE. (A new case counts for
+    no handler yet: its assignments come after it.)"""
     if op == "INSERT":
         return [repeat_lock(("NEW",)), *case_statements(d, "NEW", 1), *repeat_statements(d, "NEW")]
     if op == "DELETE":
@@ -321,22 +377,28 @@ def case_change_statements(d: Dialect, op: str) -> list[str]:
             *case_statements(d, "OLD", -1),
             *repeat_statements(d, "OLD"),
             *member_refile_statements(d, "OLD", -1),
+            *handler_repeat_statements(d, "OLD"),
             "DELETE FROM cockpit_casehandler WHERE case_id = OLD.id",
         ]
     moved = repeat_moved(d)
+    moved_channel = f"({moved} OR {d.changed(('channel',))})"
     return [
         repeat_lock(("OLD", "NEW")),
         *case_statements(d, "OLD", -1),
         *case_statements(d, "NEW", 1),
-        *repeat_statements(d, "OLD", moved),
-        *repeat_statements(d, "NEW", moved),
+        *repeat_statements(d, "OLD", moved, moved_channel),
+        *repeat_statements(d, "NEW", moved, moved_channel),
         *member_refile_statements(d, "OLD", -1),
         *member_refile_statements(d, "NEW", 1),
+        *handler_repeat_statements(d, "OLD", moved),
+        *handler_repeat_statements(d, "NEW", moved),
     ]
 
 
-def assignment_statements(d: Dialect, a: str, case_id: str, sign: int) -> list[str]:
-    """One assignment row (NEW/OLD) with its case read from cases_case."""
+def assignment_statements(d: Dialect, a: str, case_id: str, sign: int, *, members: bool = True) -> list[str]:
+    """One assignment row (NEW/OLD) with its case read from cases_case; with `members`, its part
+    in the case × handler counts too (an update that keeps case, handler, role and cancelled-ness
+    leaves those alone, see MEMBER_COLS)."""
     source = f"FROM cases_case c WHERE c.id = {case_id}"
     return (
         [case_lock(case_id)]
@@ -345,13 +407,20 @@ def assignment_statements(d: Dialect, a: str, case_id: str, sign: int) -> list[s
             for t in HANDLER_TABLES
             for part in ("start", "due")
         ]
-        + member_statements(d, a, sign)
+        + (member_statements(d, a, sign) if members else [])
     )
+
+
+def member_changed(d: Dialect) -> str:
+    """An assignment update that can change its case's handler counts."""
+    cancelled = "((OLD.status = 'cancelled') <> (NEW.status = 'cancelled'))"
+    return f"({d.changed(('case_id', 'handler_id', 'role'))} OR {cancelled})"
 
 
 def handler_case_contribution(d: Dialect, r: str, grain: str, handler: str) -> tuple[Cols, Cols]:
     """Case row `r`'s sums filed under `handler` (an SQL expression)."""
-    keys, measures = case_contribution(d, r, "caseday" if grain.endswith("day") else "casemonth")
+    base = "place" if grain.startswith("handlercaseplace") else "case"
+    keys, measures = case_contribution(d, r, base + ("day" if grain.endswith("day") else "month"))
     return [keys[0], ("handler_id", handler), *keys[1:]], measures
 
 
@@ -377,6 +446,15 @@ def member_statements(d: Dialect, a: str, sign: int) -> list[str]:
         upsert(t, *handler_case_contribution(d, "c", GRAINS[t], f"{a}.handler_id"), sign=sign, source=source)
         for t in HANDLER_CASE_TABLES
     ]
+    # The handler's 30-day counts at the case's place key, when its sums came or went.
+    case = f"FROM cases_case c WHERE c.id = {a}.case_id"
+    out += recount_statements(
+        d,
+        day_table="cockpit_handlercaseplaceday",
+        keys=[(k, f"(SELECT {e} {case})") for k, e in place_key("c")] + [("handler_id", f"{a}.handler_id")],
+        day=f"(SELECT {d.day('c.received_at')} {case})",
+        when=f"{live} AND {turned}",
+    )
     if sign < 0:
         out.append(f"DELETE FROM cockpit_casehandler WHERE {key} AND n = 0")
     return out
@@ -494,8 +572,15 @@ def _sqlite_triggers(d: Dialect) -> list[str]:
             "UPDATE",
             "cases_assignment",
             f"{on} AND {d.changed(ASSIGNMENT_COLS)}",
-            assignment_statements(d, "OLD", "OLD.case_id", -1)
-            + assignment_statements(d, "NEW", "NEW.case_id", 1),
+            assignment_statements(d, "OLD", "OLD.case_id", -1, members=False)
+            + assignment_statements(d, "NEW", "NEW.case_id", 1, members=False),
+        ),
+        trig(
+            "cockpit_asg_member",
+            "UPDATE",
+            "cases_assignment",
+            f"{on} AND {member_changed(d)}",
+            member_statements(d, "OLD", -1) + member_statements(d, "NEW", 1),
         ),
         trig(
             "cockpit_asg_del",
@@ -551,10 +636,12 @@ def _pg_triggers(d: Dialect) -> list[str]:
         + block(assignment_statements(d, "OLD", "OLD.case_id", -1))
         + f"  ELSIF {d.changed(ASSIGNMENT_COLS)} THEN\n"
         + block(
-            assignment_statements(d, "OLD", "OLD.case_id", -1)
-            + assignment_statements(d, "NEW", "NEW.case_id", 1)
+            assignment_statements(d, "OLD", "OLD.case_id", -1, members=False)
+            + assignment_statements(d, "NEW", "NEW.case_id", 1, members=False)
         )
-        + "  END IF;\n"
+        + f"    IF {member_changed(d)} THEN\n"
+        + block(member_statements(d, "OLD", -1) + member_statements(d, "NEW", 1))
+        + "    END IF;\n  END IF;\n"
     )
     pause_body = (
         "  IF TG_OP = 'INSERT' THEN\n"
@@ -593,6 +680,7 @@ def drop_trigger_sql(vendor: str) -> list[str]:
         "case_del",
         "asg_ins",
         "asg_upd",
+        "asg_member",
         "asg_del",
         "pause_ins",
         "pause_del",
@@ -608,6 +696,8 @@ MONTH_OF = {
     "cockpit_handlerday": "cockpit_handlermonth",
     "cockpit_handlerplaceday": "cockpit_handlerplacemonth",
     "cockpit_handlercaseday": "cockpit_handlercasemonth",
+    "cockpit_placechannelday": "cockpit_placechannelmonth",
+    "cockpit_handlercaseplaceday": "cockpit_handlercaseplacemonth",
 }
 PAUSED_JOIN = "LEFT JOIN (SELECT DISTINCT assignment_id FROM cases_clockpause) p ON p.assignment_id = a.id"
 
@@ -657,10 +747,10 @@ def _day_from_rows(d: Dialect, table: str) -> str:
         source = "FROM cases_case c"
     names = [n for n, _ in keys] + [m for m, _ in measures]
     select = _grouped(keys, measures, source)
-    if table != "cockpit_placeday":
+    if table not in N30_KEYS:
         return _insert(table, names, select)
     # The 30-day counts with a window over the grouped days (the triggers recount them per write).
-    window = d.window_30(", ".join(PLACE_KEYS))
+    window = d.window_30(", ".join(N30_KEYS[table]))
     return _insert(table, [*names, "n30"], f"SELECT g.*, {window} AS n30 FROM ({select}) g")
 
 
@@ -669,10 +759,10 @@ def _month_from_days(d: Dialect, day_table: str) -> str:
     measures = MEASURES[day_table]
     keys = [("month", d.month_of_date("day")), *[(k, k) for k in MONTH_KEYS[day_table]]]
     names = [n for n, _ in keys] + list(measures)
-    if day_table != "cockpit_placeday":
+    if day_table not in N30_KEYS:
         return _insert(month_table, names, _grouped(keys, [(m, m) for m in measures], f"FROM {day_table}"))
     # Each month's largest 30-day count over its days with intake, and the first day reaching it.
-    part = ", ".join(PLACE_KEYS)
+    part = ", ".join(N30_KEYS[day_table])
     month = d.month_of_date("day")
     first = (
         f"CASE WHEN intake > 0 THEN FIRST_VALUE(day) OVER (PARTITION BY {part}, {month}, intake > 0 "
@@ -694,6 +784,8 @@ MONTH_KEYS = {
     "cockpit_handlerday": ("handler_id", "township_id", "category_id", "channel"),
     "cockpit_handlerplaceday": ("handler_id", *PLACE_KEYS),
     "cockpit_handlercaseday": ("handler_id", "township_id", "category_id", "channel"),
+    "cockpit_placechannelday": N30_KEYS["cockpit_placechannelday"],
+    "cockpit_handlercaseplaceday": N30_KEYS["cockpit_handlercaseplaceday"],
 }
 
 
@@ -734,6 +826,10 @@ MEASURES = {
     "cockpit_handlerplacemonth": HANDLER_MEASURE_NAMES,
     "cockpit_handlercaseday": ("intake", "closed", "closed_secs", "rated", "satisfied"),
     "cockpit_handlercasemonth": ("intake", "closed", "closed_secs", "rated", "satisfied"),
+    "cockpit_placechannelday": ("intake", "closed", "closed_secs", "rated", "satisfied"),
+    "cockpit_placechannelmonth": ("intake", "closed", "closed_secs", "rated", "satisfied"),
+    "cockpit_handlercaseplaceday": ("intake", "closed", "closed_secs", "rated", "satisfied"),
+    "cockpit_handlercaseplacemonth": ("intake", "closed", "closed_secs", "rated", "satisfied"),
 }
 
 
@@ -844,7 +940,7 @@ def triggers_present(conn: Any) -> bool:
             "SELECT COUNT(*) FROM sqlite_master "
             "WHERE type = 'trigger' AND name LIKE 'cockpit\\_%' ESCAPE '\\'"
         )
-        return bool(cur.fetchone()[0] == 9)
+        return bool(cur.fetchone()[0] == 10)
 
 
 def install(conn: Any) -> None:

@@ -25,10 +25,14 @@ from shanzhi.cockpit.models import (
     GridMonth,
     HandlerCaseDay,
     HandlerCaseMonth,
+    HandlerCasePlaceDay,
+    HandlerCasePlaceMonth,
     HandlerDay,
     HandlerMonth,
     HandlerPlaceDay,
     HandlerPlaceMonth,
+    PlaceChannelDay,
+    PlaceChannelMonth,
     PlaceDay,
     PlaceMonth,
 )
@@ -233,15 +237,18 @@ def _place_filter(qs: QuerySet[Any], s: Scope) -> QuerySet[Any]:
 def case_source(s: Scope, by: tuple[str, ...]) -> str:
     """Which tables answer: "case" (township × category × channel), "handlercase" (the same for
     one handler's cases), "grid" (intake per grid), "place" (township × village × grid ×
-    category) or "raw" (a channel or handler filter below a township, or a grouping no rollup
-    has)."""
+    category), "placechannel" (the same × channel), "handlercaseplace" (place × category for one
+    handler's cases) or "raw" (a handler and a channel filter together below a township, or a
+    grouping no rollup has)."""
     keys = set(by)
     if s.handler_id is not None:
-        return "handlercase" if not s.raw and keys <= CASE_KEYS else "raw"
+        if not s.raw and keys <= CASE_KEYS:
+            return "handlercase"
+        return "handlercaseplace" if not s.channel and keys <= PLACE_KEYS else "raw"
     if not s.raw and keys <= CASE_KEYS:
         return "case"
-    if s.channel:
-        return "raw"
+    if s.channel or "channel" in keys:
+        return "placechannel" if keys <= PLACE_KEYS | {"channel"} else "raw"
     if not s.raw and s.category_ids is None and keys <= {"grid_id"}:
         return "grid"
     return "place" if keys <= PLACE_KEYS else "raw"
@@ -298,6 +305,24 @@ def case_sums(
     if source == "place":
         return _rollup_sums(
             (PlaceDay, PlaceMonth), lambda qs: _place_filter(qs, s), start, end, by, CASE_MEASURES
+        )
+    if source == "placechannel":
+        return _rollup_sums(
+            (PlaceChannelDay, PlaceChannelMonth),
+            lambda qs: _place_filter(qs, s).filter(**({"channel": s.channel} if s.channel else {})),
+            start,
+            end,
+            by,
+            CASE_MEASURES,
+        )
+    if source == "handlercaseplace":
+        return _rollup_sums(
+            (HandlerCasePlaceDay, HandlerCasePlaceMonth),
+            lambda qs: _place_filter(qs, s).filter(handler_id=s.handler_id),
+            start,
+            end,
+            by,
+            CASE_MEASURES,
         )
     if source == "grid":
         return _rollup_sums(

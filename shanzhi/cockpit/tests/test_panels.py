@@ -23,10 +23,14 @@ from shanzhi.cockpit.models import (
     GridMonth,
     HandlerCaseDay,
     HandlerCaseMonth,
+    HandlerCasePlaceDay,
+    HandlerCasePlaceMonth,
     HandlerDay,
     HandlerMonth,
     HandlerPlaceDay,
     HandlerPlaceMonth,
+    PlaceChannelDay,
+    PlaceChannelMonth,
     PlaceDay,
     PlaceMonth,
 )
@@ -121,7 +125,7 @@ def rollups_equal_rebuild():
     """The trigger-maintained tables equal a rebuild from raw rows (zero rows aside)."""
     models: tuple[Any, ...] = (CaseDay, CaseMonth, GridDay, GridMonth, HandlerDay, HandlerMonth)
     models += (PlaceDay, PlaceMonth, HandlerPlaceDay, HandlerPlaceMonth, HandlerCaseDay, HandlerCaseMonth)
-    models += (CaseHandler,)
+    models += (PlaceChannelDay, PlaceChannelMonth, HandlerCasePlaceDay, HandlerCasePlaceMonth, CaseHandler)
 
     def snapshot():
         out = {}
@@ -347,6 +351,22 @@ def check_places(loop, f, now, grids):
             {"region_code": town.code, "handler_code": loop.county.dept.code},
             {"township_id": town.pk, "handler_id": loop.county.dept.pk},
         ),
+        (
+            {"region_code": village.code, "channel": "hotline"},
+            {"village_id": village.pk, "channel": "hotline"},
+        ),
+        (
+            {"grid_code": grid.code, "handler_code": loop.county.dept.code},
+            {"grid_id": grid.pk, "handler_id": loop.county.dept.pk},
+        ),
+        (
+            {"category_code": f"g:{group}", "channel": "app"},
+            {"category_ids": group_ids, "channel": "app"},
+        ),
+        (  # a handler and a channel together: the raw rows
+            {"handler_code": loop.county.dept.code, "channel": "hotline"},
+            {"handler_id": loop.county.dept.pk, "channel": "hotline"},
+        ),
     ]
     for params, scope in cases:
         ff = CockpitFilter(start=f.start, end=f.end, **params)
@@ -535,3 +555,89 @@ def test_migration_fill_waits_for_the_rebuild_of_a_suspended_load(loop):
     assert tables_fill(connection, day_tables=("cockpit_handlercaseday",)) is True
     assert HandlerCaseDay.objects.exists() and CaseHandler.objects.exists()
     rollups_equal_rebuild()
+
+
+def test_channel_and_handler_filters_read_rollups_not_cases(loop):
+    """Under a channel or a handler filter the hotspot map, repeat complaints and the place
+    filters' case figures come from the place × channel and handler × place tables: no case
+    row is read (the open-assignment counts aside, which join live cases)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    bulk_history(loop, n=60)
+    grids = add_grids(loop)
+    now = timezone.now()
+    today = now.astimezone(SH).date()
+    village = loop.county.village_a1
+    dept = loop.county.dept.code
+    for params in (
+        {"channel": "hotline"},
+        {"handler_code": dept},
+        {"region_code": village.code, "channel": "app"},
+        {"grid_code": grids[village.pk].code, "handler_code": dept},
+    ):
+        f = CockpitFilter(start=today - dt.timedelta(days=399), end=today, **params)
+        with CaptureQueriesContext(connection) as ctx:
+            panels.repeat_complaints(user=loop.dispatcher, f=f)
+            panels.intake_monthly(user=loop.dispatcher, f=f)
+            panels.category_shares(user=loop.dispatcher, f=f)
+            panels.hotspots(user=loop.dispatcher, f=f, now=now)
+        case_reads = [
+            q["sql"] for q in ctx.captured_queries if "cases_case" in q["sql"] and "'pending'" not in q["sql"]
+        ]
+        assert not case_reads, (params, case_reads)
+        family = "placechannel" if "channel" in params else "handlercaseplace"
+        assert any(f"cockpit_{family}" in q["sql"] for q in ctx.captured_queries), params
+
+
+def test_handler_repeats_follow_assignment_moves(loop):
+    """The handler × place 30-day counts follow an assignment moved to another handler, cancelled
+    and restored, and a case moved to another grid: the repeat panel under each handler equals
+    the raw rows and the tables equal a rebuild."""
+    from shanzhi.cockpit.tests.reference import reference_repeats
+
+    bulk_history(loop, n=40)
+    grids = add_grids(loop)
+    now = timezone.now()
+    today = now.astimezone(SH).date()
+    dept, town_gov = loop.county.dept, loop.county.town_a_gov
+    reps = list(Case.objects.filter(number__startswith="REP0102").order_by("id"))
+    started = now - dt.timedelta(days=3)
+    made = [
+        Assignment.objects.create(
+            case=c,
+            handler=dept,
+            role="primary",
+            status="accepted",
+            clock_unit="natural_hours",
+            sla_hours=72,
+            started_at=started,
+            warn_at=started,
+            deadline=started + dt.timedelta(hours=72),
+            county_at=started,
+        )
+        for c in reps
+    ]
+    f = CockpitFilter(start=today - dt.timedelta(days=59), end=today)
+
+    def same() -> None:
+        for h in (dept, town_gov):
+            hf = CockpitFilter(start=f.start, end=f.end, handler_code=h.code)
+            assert repeats_of(loop.dispatcher, hf) == reference_repeats(f.start, f.end, handler_id=h.pk)
+        rollups_equal_rebuild()
+
+    same()
+    code = grids[loop.county.village_a1.pk].code
+    assert (code, "0102") in repeats_of(
+        loop.dispatcher, CockpitFilter(start=f.start, end=f.end, handler_code=dept.code)
+    )
+    Assignment.objects.filter(pk__in=[a.pk for a in made[:6]]).update(handler=town_gov)
+    same()
+    Assignment.objects.filter(pk__in=[a.pk for a in made[6:9]]).update(status="cancelled")
+    same()
+    Assignment.objects.filter(pk__in=[a.pk for a in made[6:8]]).update(status="pending")
+    same()
+    Case.objects.filter(pk__in=[c.pk for c in reps[:4]]).update(grid=None)
+    same()
+    Assignment.objects.filter(pk=made[-1].pk).delete()
+    same()
