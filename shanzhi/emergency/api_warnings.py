@@ -16,7 +16,7 @@ from ninja import Router, Status
 from shanzhi.core.errors import ServiceError
 from shanzhi.emergency.cap import MAX_BYTES
 from shanzhi.emergency.models_warnings import Warning, WarningSource
-from shanzhi.emergency.warning_selectors import warning_cap, warning_get, warning_list
+from shanzhi.emergency.warning_selectors import grid_scope, warning_cap, warning_get, warning_list
 from shanzhi.emergency.warnings import warning_receive
 
 router = Router(tags=["warnings"])
@@ -24,7 +24,7 @@ router = Router(tags=["warnings"])
 CAP_TYPES = ("application/xml", "text/xml", "application/cap+xml")
 
 
-def warning_dict(w: Warning, *, detail: bool = False) -> dict[str, Any]:
+def warning_dict(w: Warning, *, detail: bool = False, grid_ids: list[int] | None = None) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": w.pk,
         "identifier": w.identifier,
@@ -68,6 +68,7 @@ def warning_dict(w: Warning, *, detail: bool = False) -> dict[str, Any]:
                     "care": g.care_households,
                 }
                 for g in w.grids.select_related("grid")
+                if grid_ids is None or g.grid_id in grid_ids  # a grid worker: their own grids
             ],
             "incident": w.incident.number if w.incident else None,
         }
@@ -125,7 +126,8 @@ def list_warnings(
 
 @router.get("/{warning_id}", response=dict, summary="一条预警")
 def get_warning(request: HttpRequest, warning_id: int) -> dict[str, Any]:
-    return warning_dict(warning_get(user=request.user, pk=warning_id), detail=True)
+    w = warning_get(user=request.user, pk=warning_id)
+    return warning_dict(w, detail=True, grid_ids=grid_scope(user=request.user))
 
 
 @router.get("/{warning_id}/cap", summary="以 CAP 1.2 XML 导出预警")

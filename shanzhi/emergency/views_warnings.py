@@ -22,7 +22,7 @@ from shanzhi.emergency.area_input import area_from_input
 from shanzhi.emergency.cap import model as cap
 from shanzhi.emergency.models import AreaKind, GridTask
 from shanzhi.emergency.models_warnings import WarningDelivery, WarningState
-from shanzhi.emergency.selectors import incident_types
+from shanzhi.emergency.selectors import INCIDENT_VIEW_ROLES, incident_types
 from shanzhi.emergency.views import _target_choices
 from shanzhi.emergency.warnings import (
     DECLARE_ROLES,
@@ -48,7 +48,7 @@ LABELS = {
 DELIVERIES_SHOWN = 100
 
 
-@page(template=PROBLEM, roles=sel.WARNING_VIEW_ROLES)
+@page(template=PROBLEM, roles=sel.WARNING_READ_ROLES)
 def warning_list(request: HttpRequest) -> HttpResponse:
     state = request.GET.get("state", "")
     q = request.GET.get("q", "")[:100]
@@ -70,18 +70,23 @@ def warning_list(request: HttpRequest) -> HttpResponse:
 
 def _detail_context(request: HttpRequest, pk: int) -> dict[str, Any]:
     w = sel.warning_get(user=request.user, pk=pk)
-    grid_rows = list(w.grids.select_related("grid__village__parent").order_by("grid__code"))
+    # A grid worker sees their own grids' part: their tasks and households, not the other grids'.
+    scope = sel.grid_scope(user=request.user)
+    grids = w.grids.all() if scope is None else w.grids.filter(grid_id__in=scope)
+    grid_rows = list(grids.select_related("grid__village__parent").order_by("grid__code"))
     linked = GridTask.objects.filter(warning_links__warning=w).select_related("grid")
+    if scope is not None:
+        linked = linked.filter(grid_id__in=scope)
     tasks = list(linked.order_by("kind", "grid__code"))
-    deliveries = list(
-        WarningDelivery.objects.filter(warning=w)
-        .select_related("household", "message", "task")
-        .order_by("rank")[:DELIVERIES_SHOWN]
-    )
+    sent = WarningDelivery.objects.filter(warning=w)
+    if scope is not None:
+        sent = sent.filter(household__grid_id__in=scope)
+    deliveries = list(sent.select_related("household", "message", "task").order_by("rank")[:DELIVERIES_SHOWN])
     for d in deliveries:
         d.phone_masked = mask_phone(d.household.phone) if d.household.phone else ""  # type: ignore[attr-defined]
     offer = (
-        w.level == policy.HIGH
+        scope is None  # the leader's decision; a grid worker is not asked
+        and w.level == policy.HIGH
         and w.incident_id is None
         and w.state in (WarningState.ACTIVE, WarningState.UPDATED)
         and w.msg_type != "Cancel"
@@ -92,11 +97,14 @@ def _detail_context(request: HttpRequest, pk: int) -> dict[str, Any]:
         "grid_rows": grid_rows,
         "tasks": tasks,
         "deliveries": deliveries,
-        "deliveries_more": max(w.sms_count + w.visit_count - len(deliveries), 0),
+        "deliveries_more": max(
+            (w.sms_count + w.visit_count if scope is None else sent.count()) - len(deliveries), 0
+        ),
         "references": list(w.references.all()),
         "referenced_by": list(w.referenced_by.all()),
         "offer": offer,
         "can_declare": offer and has_role(user=request.user, roles=DECLARE_ROLES),
+        "can_see_incident": has_role(user=request.user, roles=INCIDENT_VIEW_ROLES),
         "types": incident_types(),
         "suggested_type": suggested_incident_type(w),
         "map": {
@@ -106,12 +114,12 @@ def _detail_context(request: HttpRequest, pk: int) -> dict[str, Any]:
     }
 
 
-@page(template=PROBLEM, roles=sel.WARNING_VIEW_ROLES)
+@page(template=PROBLEM, roles=sel.WARNING_READ_ROLES)
 def warning_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "emergency/warning.html", _detail_context(request, pk))
 
 
-@page(template=PROBLEM, roles=sel.WARNING_VIEW_ROLES)
+@page(template=PROBLEM, roles=sel.WARNING_READ_ROLES)
 def warning_cap(request: HttpRequest, pk: int) -> HttpResponse:
     w = sel.warning_get(user=request.user, pk=pk)
     response = HttpResponse(sel.warning_cap(warning=w), content_type="application/cap+xml; charset=utf-8")

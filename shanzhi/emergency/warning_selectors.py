@@ -1,5 +1,7 @@
 """Reads of warnings: those that touch the viewer's jurisdiction (their region holds the warning,
-or the warning reaches one of their grids); anything else is a 404."""
+or the warning reaches one of their grids); anything else is a 404. A grid worker reads only the
+warnings that reach the grids they serve (GridWorker rows, narrower than their region), since they
+carry those to the households; reading is all they do with a warning."""
 
 from __future__ import annotations
 
@@ -9,22 +11,43 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from shanzhi.core.errors import NotFound
 from shanzhi.core.models import Role
-from shanzhi.core.selectors import has_role, jurisdiction_root
+from shanzhi.core.selectors import has_role, jurisdiction_root, staff_of
 from shanzhi.emergency.models_warnings import Warning, WarningGrid, WarningState
+from shanzhi.grid.models import GridWorker
 
 WARNING_VIEW_ROLES = frozenset({Role.LEADER, Role.ADMIN, Role.DISPATCHER, Role.SUPERVISOR})
+# Who may open the warning pages at all: the above over their region, grid workers over their grids.
+WARNING_READ_ROLES = WARNING_VIEW_ROLES | {Role.GRIDWORKER}
+
+
+def grid_scope(*, user: Any) -> list[int] | None:
+    """The grids whose part of a warning the user sees: None for every grid (those over a region),
+    else the grids a grid worker serves (possibly none)."""
+    if has_role(user=user, roles=WARNING_VIEW_ROLES):
+        return None
+    if not has_role(user=user, roles={Role.GRIDWORKER}):
+        return []
+    staff = staff_of(user=user)
+    if staff is None:
+        return []
+    return list(GridWorker.objects.filter(staff=staff).values_list("grid_id", flat=True))
 
 
 def warning_list(*, user: Any, state: str = "", q: str = "") -> QuerySet[Warning]:
-    if not has_role(user=user, roles=WARNING_VIEW_ROLES):
+    grids = grid_scope(user=user)
+    qs = Warning.objects.select_related("region", "feed")
+    if grids is None:
+        root = jurisdiction_root(user=user)
+        if root is None:
+            return Warning.objects.none()
+        reaches = WarningGrid.objects.filter(
+            warning=OuterRef("pk"), grid__village__path__startswith=root.path
+        )
+        qs = qs.filter(Q(region__path__startswith=root.path) | Exists(reaches))
+    elif grids:
+        qs = qs.filter(Exists(WarningGrid.objects.filter(warning=OuterRef("pk"), grid_id__in=grids)))
+    else:
         return Warning.objects.none()
-    root = jurisdiction_root(user=user)
-    if root is None:
-        return Warning.objects.none()
-    reaches = WarningGrid.objects.filter(warning=OuterRef("pk"), grid__village__path__startswith=root.path)
-    qs = Warning.objects.select_related("region", "feed").filter(
-        Q(region__path__startswith=root.path) | Exists(reaches)
-    )
     if state in WarningState.values:
         qs = qs.filter(state=state)
     if q:
