@@ -71,7 +71,9 @@ def application_list(*, user: Any) -> QuerySet[Application]:
 
 
 def application_get(*, user: Any, number: str) -> Application:
-    app = application_list(user=user).filter(number=str(number).strip()[:24]).first()
+    # No number holds a NUL, and PostgreSQL refuses one in a query (a 500): missing, like any other.
+    number = str(number).strip()[:24]
+    app = None if "\x00" in number else application_list(user=user).filter(number=number).first()
     if app is None:
         raise NotFound("办件不存在或不在您的管辖范围内")
     return app
@@ -166,6 +168,8 @@ def status_lookup(*, number: str, phone: str) -> Application:
     phone looks exactly like a wrong number."""
     number = str(number or "").strip().upper()[:24]
     phone = "".join(ch for ch in str(phone or "") if ch.isdigit())[-11:]
+    if "\x00" in number:  # PostgreSQL refuses NUL in a query; no number holds one
+        raise NotFound("没有找到该办件,请核对受理编号和手机号")
     # Only what the public answer shows: the title's item or bundle (a lean join for a hot path).
     app = (
         Application.objects.select_related("item", "bundle")

@@ -74,6 +74,8 @@ def service_item_search(
 
 def service_item_get(*, code: str) -> ServiceItem:
     """One active item with its materials, or NotFound."""
+    if "\x00" in code:  # no code holds one, and PostgreSQL refuses it in a query (a 500)
+        raise NotFound("没有找到该事项,可能编码有误或事项已停用")
     item = (
         _items()
         .prefetch_related(Prefetch("materials", queryset=Material.objects.order_by("order")))
@@ -109,7 +111,7 @@ def bundle_list() -> list[Bundle]:
 
 
 def bundle_get(*, code: str) -> Bundle:
-    bundle = _bundles().filter(code=code.strip()).first()
+    bundle = None if "\x00" in code else _bundles().filter(code=code.strip()).first()
     if bundle is None or not all(s.item.active for s in bundle.steps.all()):
         raise NotFound("没有找到该一件事")
     return bundle

@@ -27,7 +27,7 @@ from shanzhi.onewindow.models_applications import (
     ProxyConsent,
 )
 from shanzhi.onewindow.models_applications import ApplicationStatus as S
-from shanzhi.onewindow.tests.window_setup import APPLICANT, ID_A, NO_PROXY, PHONE_A, in_review
+from shanzhi.onewindow.tests.window_setup import APPLICANT, ID_A, NO_PROXY, PHONE_A, accepted, in_review
 
 NUL_NAME = "王\x00秀英"
 
@@ -193,3 +193,20 @@ def test_api_refuses_nul_and_writes_nothing(client, people, catalog):
     assert decided.status_code == 422 and decided.json()["code"] == "invalid_character"
     assert _written() == before
     assert Application.objects.get(pk=app.pk).status == S.IN_REVIEW
+
+
+def test_lookups_with_nul_find_nothing(client, people, catalog):
+    """A NUL in a looked-up number or code (the public status form, the application URL, the
+    window's ?item= and ?bundle=) finds nothing, like a wrong one; PostgreSQL refused it in the
+    query, a 500."""
+    app = accepted(people, catalog)
+    before = _written()
+    status = client.get(reverse("onewindow:status"), {"n": app.number + "\x00", "phone": PHONE_A})
+    assert status.status_code == 404 and "没有找到该办件" in status.content.decode()
+    client.force_login(people.clerk_a)
+    assert client.get(f"/services/applications/{app.number}%00/").status_code == 404
+    intake = reverse("onewindow:intake")
+    for query in ({"item": catalog["resident_pension"].code + "\x00"}, {"bundle": "test-bundle\x00"}):
+        answer = client.get(intake, query, follow=True)  # back to the intake page, the error shown
+        assert answer.redirect_chain == [(intake, 302)] and "没有找到该" in answer.content.decode()
+    assert _written() == before
