@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import BigIntegerField, Count, Exists, F, Func, OuterRef, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, TruncDate, TruncMonth
 
-from shanzhi.cases.models import OPEN_STATUSES, Assignment, Case, Category, ClockPause
+from shanzhi.cases.models import Assignment, Case, Category, ClockPause
 from shanzhi.cockpit.filters import CockpitFilter
 from shanzhi.cockpit.models import (
     CaseDay,
@@ -442,35 +442,8 @@ def handler_sums(
 
 
 def open_primary(s: Scope) -> QuerySet[Assignment]:
-    """Open primary assignments (pending or accepted) of the scope: overdue and due-today read these."""
-    return _assignment_queryset(s).filter(role="primary", status__in=["pending", "accepted"])
+    """Open primary assignments (pending or accepted) of the scope: overdue and due-today read
+    these. The current-state queries live in `openwork` (their SQL shape matters on SQLite)."""
+    from shanzhi.cockpit.openwork import open_primary as live
 
-
-def _case_scoped(s: Scope) -> bool:
-    return (
-        s.township_id is not None
-        or s.village_id is not None
-        or s.grid_id is not None
-        or s.category_ids is not None
-        or bool(s.channel)
-    )
-
-
-def open_primary_count(s: Scope, **deadline: Any) -> int:
-    """How many open primary assignments of the scope match the `deadline` lookups, exactly.
-
-    Under a case filter (place, category, channel) the assignments are joined to their cases. An
-    open assignment belongs to an open case in practice, so when none of the matching ones
-    county-wide belongs to another (one anti-join, index-only on both sides) the join is made
-    to the open cases only, which the partial index `cockpit_case_open_ids` answers by hash
-    instead of one case-row probe per assignment; otherwise to every case."""
-    qs = open_primary(s).filter(**deadline)
-    if not _case_scoped(s):
-        return qs.count()
-    every = Assignment.objects.filter(role="primary", status__in=["pending", "accepted"], **deadline)
-    if s.handler_id is not None:
-        every = every.filter(handler_id=s.handler_id)
-    open_case = Case.objects.filter(pk=OuterRef("case_id"), status__in=OPEN_STATUSES)
-    if every.filter(~Exists(open_case)).exists():
-        return qs.count()
-    return qs.filter(case__status__in=OPEN_STATUSES).count()
+    return live(s)
