@@ -95,6 +95,11 @@ class GridMonth(models.Model):
         return f"{self.month}"
 
 
+# What the county-wide place queries read besides the period (covering index columns).
+PLACE_COVER = ["township_id", "region_id", "grid_id", "category_id", "intake"]
+MAX30 = ["max30", "max30_day"]
+
+
 class PlaceMeasures(CaseSums):
     """Per case by place (township × village × grid) and category: the village and grid filters,
     the hotspot map under a category filter, and repeat complaints. No channel (a channel filter
@@ -121,8 +126,10 @@ class PlaceDay(PlaceMeasures):
             )
         ]
         # A grid filter without its village has no leading key column: the grid's rows by day.
+        # The county's days (repeat complaints, the hotspot map under a category filter) are
+        # read index-only on PostgreSQL (INCLUDE; SQLite builds the plain index).
         indexes = [
-            models.Index(fields=["day"], name="cockpit_placeday_day"),
+            models.Index(fields=["day"], name="cockpit_placeday_cover", include=[*PLACE_COVER, "n30"]),
             models.Index(fields=["grid_id", "day"], name="cockpit_placeday_grid"),
         ]
 
@@ -144,7 +151,7 @@ class PlaceMonth(PlaceMeasures):
             )
         ]
         indexes = [
-            models.Index(fields=["month"], name="cockpit_placemonth_month"),
+            models.Index(fields=["month"], name="cockpit_placemonth_cover", include=[*PLACE_COVER, *MAX30]),
             models.Index(fields=["grid_id", "month"], name="cockpit_placemonth_grid"),
         ]
 
@@ -168,7 +175,9 @@ class PlaceChannelDay(PlaceMeasures):
             )
         ]
         indexes = [
-            models.Index(fields=["channel", "day"], name="cockpit_placechannelday_chan"),
+            models.Index(
+                fields=["channel", "day"], name="cockpit_placechanday_cover", include=[*PLACE_COVER, "n30"]
+            ),
             models.Index(fields=["grid_id", "day"], name="cockpit_placechannelday_grid"),
         ]
 
@@ -190,7 +199,11 @@ class PlaceChannelMonth(PlaceMeasures):
             )
         ]
         indexes = [
-            models.Index(fields=["channel", "month"], name="cockpit_placechannelmonth_chan"),
+            models.Index(
+                fields=["channel", "month"],
+                name="cockpit_placechanmonth_cover",
+                include=[*PLACE_COVER, *MAX30],
+            ),
             models.Index(fields=["grid_id", "month"], name="cockpit_placechannelmonth_grid"),
         ]
 

@@ -98,6 +98,11 @@ else:
 DATABASE_URL_READ = env_str("DATABASE_URL_READ", "")
 if DATABASE_URL_READ:
     DATABASES["read"] = dj_database_url.parse(DATABASE_URL_READ, conn_max_age=60)
+for _db in DATABASES.values():
+    if _db["ENGINE"] == "django.db.backends.postgresql":
+        # No JIT: compiling a cockpit panel's aggregate took ~100 ms of a 300–400 ms query at
+        # 10 M cases and never paid back on the app's short queries (bench/README.md, Cockpit).
+        _db.setdefault("OPTIONS", {})["options"] = "-c jit=off"
 # Cockpit panels read from "read" when it exists (shanzhi/cockpit/replica.py); no-op otherwise.
 DATABASE_ROUTERS = ["shanzhi.cockpit.replica.CockpitReadRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
