@@ -56,6 +56,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A NUL in the path or query string is a 404 before any view (PostgreSQL refuses it in a query).
+    "shanzhi.config.middleware.NulInUrlMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
     "shanzhi.onewindow.kiosk_access.KioskOnlyMiddleware",
