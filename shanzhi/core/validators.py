@@ -1,4 +1,5 @@
-"""Validation of Chinese identifiers: resident ID (GB 11643), mobile numbers, division codes.
+"""Validation of Chinese identifiers: resident ID (GB 11643), mobile numbers, division codes;
+and NUL in typed text, refused the same way in every app.
 
 Each returns the normalized value or raises ServiceError with a Chinese message.
 """
@@ -8,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from typing import Any
 
 from shanzhi.core.errors import ServiceError
 
@@ -16,6 +18,18 @@ _ID_CHECK = "10X98765432"
 _ID_RE = re.compile(r"^\d{17}[\dX]$", re.ASCII)
 _MOBILE_RE = re.compile(r"^1[3-9]\d{9}$", re.ASCII)
 _DIVISION_RE = re.compile(r"^\d{12}$", re.ASCII)
+
+
+def refuse_nul(value: Any, *, label: str, field: str | None = None) -> str:
+    """The text as typed, or 422 `invalid_character` when it holds a NUL. PostgreSQL cannot store
+    one (a 500) and SQLite would keep it; removing it quietly changed what the person typed. The
+    one helper for every app's typed text (一窗通办, 好差评); `field` names the form field."""
+    text = str(value or "")
+    if "\x00" in text:
+        message = f"{label}含有空字符(NUL),请删除后重试"
+        details = [{"field": field, "message": message}] if field else None
+        raise ServiceError("invalid_character", message, details=details, status=422)
+    return text
 
 
 def _ascii(value: str | None) -> str:

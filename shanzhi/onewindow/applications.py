@@ -25,7 +25,7 @@ from shanzhi.cases.uploads import CheckedFile
 from shanzhi.core.errors import NotFound, PermissionDenied, ServiceError
 from shanzhi.core.models import Region
 from shanzhi.core.selectors import has_role, jurisdiction_root, region_county, roles_of, staff_of
-from shanzhi.core.validators import validate_id_number, validate_mobile
+from shanzhi.core.validators import refuse_nul, validate_id_number, validate_mobile
 from shanzhi.onewindow import bundles as bundle_flow
 from shanzhi.onewindow import deadlines, materials, people
 from shanzhi.onewindow.application_selectors import can_see
@@ -71,17 +71,6 @@ class Applicant:
     name: str
     id_number: str
     phone: str
-
-
-def refuse_nul(value: Any, *, label: str, field: str | None = None) -> str:
-    """PostgreSQL cannot store NUL in text and SQLite would keep it; it is refused, as in every
-    other app, rather than quietly removed (which changed what the person typed)."""
-    text = str(value or "")
-    if "\x00" in text:
-        message = f"{label}含有空字符(NUL),请删除后重试"
-        details = [{"field": field, "message": message}] if field else None
-        raise ServiceError("invalid_character", message, details=details, status=422)
-    return text
 
 
 def clean_applicant(*, name: str, id_number: str, phone: str) -> Applicant:

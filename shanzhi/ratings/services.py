@@ -17,7 +17,7 @@ from shanzhi.audit.services import audit_append
 from shanzhi.core.errors import NotFound, PermissionDenied, ServiceError
 from shanzhi.core.models import Region
 from shanzhi.core.selectors import jurisdiction_root, region_county, roles_of, staff_of
-from shanzhi.core.validators import validate_mobile
+from shanzhi.core.validators import refuse_nul, validate_mobile
 from shanzhi.core.workcal import add_working_days
 from shanzhi.notify.models import MessageChannel
 from shanzhi.notify.services import message_send
@@ -55,9 +55,9 @@ def _authenticated(actor: Any) -> bool:
 
 
 def _text(value: Any, *, code: str, label: str, max_length: int, required: bool) -> str:
-    """Trimmed text; short fields on one line, long ones keep their line breaks. NUL is dropped
-    (PostgreSQL cannot store it)."""
-    text = str(value or "").replace("\x00", "")
+    """Trimmed text; short fields on one line, long ones keep their line breaks. A NUL is refused
+    (422 invalid_character) as in every other app; it used to be dropped, storing what was not typed."""
+    text = refuse_nul(value, label=label)
     text = " ".join(text.split()) if max_length <= 200 else text.strip()
     if required and not text:
         raise ServiceError(code, f"请填写{label}")
@@ -489,7 +489,8 @@ def cannot_get_done_state(report: CannotGetDoneReport) -> dict[str, Any]:
 
 
 def _report_region(*, actor: Any, region_code: str) -> Region:
-    code = (region_code or "").strip()
+    # The form's township code: a NUL in it failed the lookup on PostgreSQL (a 500).
+    code = refuse_nul(region_code, label="所在乡镇(街道)").strip()
     if code:
         region = Region.objects.filter(code=code).first()
         if region is None:
