@@ -33,6 +33,7 @@ from shanzhi.onewindow.models_applications import Application
 rate = Kpi._rate
 SEED_GROUPS = ("市容环卫", "物业住房", "噪声扰民")  # the seed's 环境卫生 / 物业管理 / 噪音
 UNCATEGORISED = "未分类"
+INTAKE = ("intake",)  # the panels that chart intake only
 
 
 def _hours(secs: int, n: int) -> float | None:
@@ -84,7 +85,7 @@ def kpis(*, user: Any, f: CockpitFilter, now: dt.datetime) -> dict[str, Any]:
     c = case_sums(s, f.start, f.end).get((), {})
     h = handler_sums(s, f.start, f.end).get((), {})
     today = _local_today(now)
-    today_intake = case_sums(s, today, today).get((), {}).get("intake", 0)
+    today_intake = case_sums(s, today, today, measures=INTAKE).get((), {}).get("intake", 0)
     open_ = open_cases_count(s)
     due_today = open_primary_count(
         s, deadline__gte=max(local_start(today), now), deadline__lt=local_start(today) + dt.timedelta(days=1)
@@ -136,7 +137,7 @@ def _series_by_group(
 def intake_daily(*, user: Any, f: CockpitFilter) -> dict[str, Any]:
     s = scope_of(user=user, f=f)
     days = _days(f)
-    rows = case_sums(s, f.start, f.end, ("day", "category_id"))
+    rows = case_sums(s, f.start, f.end, ("day", "category_id"), INTAKE)
     series = _series_by_group(rows, days, _categories())
     totals = [sum(se["values"][i] for se in series) for i in range(len(days))]
     return {"days": [d.isoformat() for d in days], "series": series, "totals": totals}
@@ -146,7 +147,7 @@ def intake_daily(*, user: Any, f: CockpitFilter) -> dict[str, Any]:
 def intake_monthly(*, user: Any, f: CockpitFilter) -> dict[str, Any]:
     s = scope_of(user=user, f=f)
     months = _month_list(f.start, f.end)
-    rows = case_sums(s, f.start, f.end, ("month", "category_id"))
+    rows = case_sums(s, f.start, f.end, ("month", "category_id"), INTAKE)
     series = _series_by_group(rows, months, _categories())
     totals = [sum(se["values"][i] for se in series) for i in range(len(months))]
     return {"months": [m.strftime("%Y-%m") for m in months], "series": series, "totals": totals}
@@ -156,7 +157,7 @@ def intake_monthly(*, user: Any, f: CockpitFilter) -> dict[str, Any]:
 def category_shares(*, user: Any, f: CockpitFilter) -> dict[str, Any]:
     s = scope_of(user=user, f=f)
     cats = _categories()
-    rows = case_sums(s, f.start, f.end, ("category_id",))
+    rows = case_sums(s, f.start, f.end, ("category_id",), INTAKE)
     total = sum(m["intake"] for m in rows.values())
     out: list[dict[str, Any]] = []
     for (category_id,), m in rows.items():
@@ -185,7 +186,7 @@ def hotspots(*, user: Any, f: CockpitFilter, now: dt.datetime, metric: str = "in
 
         raise _bad("热力图指标应为 intake 或 overdue", "metric")
     s = scope_of(user=user, f=f)
-    intake = {k[0]: m["intake"] for k, m in case_sums(s, f.start, f.end, ("grid_id",)).items()}
+    intake = {k[0]: m["intake"] for k, m in case_sums(s, f.start, f.end, ("grid_id",), INTAKE).items()}
     overdue = overdue_by(s, "grid_id", now=now)
     ids = {g for g, n in intake.items() if n and g} | {g for g, n in overdue.items() if n}
     grids: list[dict[str, Any]] = []
@@ -338,7 +339,7 @@ def seasonal(*, user: Any, f: CockpitFilter) -> dict[str, Any]:
     """Monthly intake of the range's last year against the same months a year earlier."""
     s = scope_of(user=user, f=f)
     year = f.end.year
-    rows = case_sums(s, dt.date(year - 1, 1, 1), dt.date(year, 12, 31), ("month",))
+    rows = case_sums(s, dt.date(year - 1, 1, 1), dt.date(year, 12, 31), ("month",), INTAKE)
     by_month = {k[0]: m["intake"] for k, m in rows.items()}
     this = [by_month.get(dt.date(year, m, 1), 0) for m in range(1, 13)]
     last = [by_month.get(dt.date(year - 1, m, 1), 0) for m in range(1, 13)]
@@ -358,7 +359,7 @@ def seed_focus(*, user: Any, f: CockpitFilter) -> dict[str, Any]:
     s = scope_of(user=user, f=f)
     cats = _categories()
     months = _month_list(f.start, f.end)
-    rows = case_sums(s, f.start, f.end, ("month", "category_id"))
+    rows = case_sums(s, f.start, f.end, ("month", "category_id"), INTAKE)
     totals = dict.fromkeys(months, 0)
     groups = {g: dict.fromkeys(months, 0) for g in SEED_GROUPS}
     for (month, category_id), m in rows.items():

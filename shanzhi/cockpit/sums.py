@@ -284,15 +284,18 @@ def _rollup_sums(
 
 
 def case_sums(
-    s: Scope, start: dt.date, end: dt.date, by: tuple[str, ...] = ()
+    s: Scope,
+    start: dt.date,
+    end: dt.date,
+    by: tuple[str, ...] = (),
+    measures: tuple[str, ...] = CASE_MEASURES,
 ) -> dict[tuple, dict[str, int]]:
-    """Σ case measures over cases received on local days [start, end], grouped by `by`
-    (any of day, month, township_id, category_id, channel, grid_id, region_id)."""
+    """Σ case `measures` over cases received on local days [start, end], grouped by `by`
+    (any of day, month, township_id, category_id, channel, grid_id, region_id). Asking for intake
+    alone lets the county-wide place reads stay inside their covering indexes."""
     source = case_source(s, by)
     if source == "case":
-        return _rollup_sums(
-            (CaseDay, CaseMonth), lambda qs: _rollup_filter(qs, s), start, end, by, CASE_MEASURES
-        )
+        return _rollup_sums((CaseDay, CaseMonth), lambda qs: _rollup_filter(qs, s), start, end, by, measures)
     if source == "handlercase":
         return _rollup_sums(
             (HandlerCaseDay, HandlerCaseMonth),
@@ -300,12 +303,10 @@ def case_sums(
             start,
             end,
             by,
-            CASE_MEASURES,
+            measures,
         )
     if source == "place":
-        return _rollup_sums(
-            (PlaceDay, PlaceMonth), lambda qs: _place_filter(qs, s), start, end, by, CASE_MEASURES
-        )
+        return _rollup_sums((PlaceDay, PlaceMonth), lambda qs: _place_filter(qs, s), start, end, by, measures)
     if source == "placechannel":
         return _rollup_sums(
             (PlaceChannelDay, PlaceChannelMonth),
@@ -313,7 +314,7 @@ def case_sums(
             start,
             end,
             by,
-            CASE_MEASURES,
+            measures,
         )
     if source == "handlercaseplace":
         return _rollup_sums(
@@ -322,7 +323,7 @@ def case_sums(
             start,
             end,
             by,
-            CASE_MEASURES,
+            measures,
         )
     if source == "grid":
         return _rollup_sums(
@@ -341,7 +342,8 @@ def case_sums(
         "region_id": Coalesce("region_id", Value(0)),
         "channel": F("channel"),
     }
-    _group(_raw_rows(qs, names, by, _case_raw_aggregates()), by, CASE_MEASURES, out)
+    aggs = {m: agg for m, agg in _case_raw_aggregates().items() if m in measures}
+    _group(_raw_rows(qs, names, by, aggs), by, measures, out)
     return out
 
 
