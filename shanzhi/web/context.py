@@ -34,6 +34,7 @@ NAV_ITEMS: list[tuple[str, str, frozenset[str], str]] = [
     ("onewindow:kiosk", "自助服务", frozenset({"kiosk"}), ""),
     ("cockpit:home", "驾驶舱", OVERSIGHT, "data"),
     ("emergency:list", "应急指挥", OVERSIGHT, "grid"),
+    # Grid workers read their grids' warnings from 网格通's home: an 8th link would group their menu.
     ("emergency:warnings", "预警", OVERSIGHT, "grid"),
     ("onewindow:catalog", "办事指南", frozenset({"resident", "clerk", "operator", "approver"}), "services"),
     ("onewindow:window", "窗口受理", frozenset({"clerk"}), "services"),

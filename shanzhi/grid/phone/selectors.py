@@ -141,3 +141,11 @@ def open_grid_tasks(*, user: Any) -> list[Any]:
     from shanzhi.emergency.selectors import grid_tasks_open
 
     return list(grid_tasks_open(user=user)[:20])
+
+
+def active_warning_count(*, user: Any) -> int:
+    """Warnings in force that reach the grids I serve (the emergency app's selector)."""
+    from shanzhi.emergency.models_warnings import WarningState
+    from shanzhi.emergency.warning_selectors import warning_list
+
+    return warning_list(user=user, state=WarningState.ACTIVE).count()
