@@ -177,8 +177,11 @@ def assignment_clock(a: Assignment, *, now: dt.datetime) -> dict[str, Any]:
     hours = left.total_seconds() / 3600
     # unit and warn_at let the page's clock tick on in the browser (web/app.js, [data-deadline]).
     running = {"deadline": a.deadline, "warn_at": a.warn_at, "unit": a.clock_unit}
-    if hours < 0:
-        return {"state": "overdue", "text": f"已超时 {_fmt_span(-hours, a.clock_unit)}", **running}
+    if a.deadline <= now:
+        # Past its deadline it is overdue, even when no working time has passed since (evenings,
+        # weekends: the working-hours span is then 0 and there is nothing to count yet).
+        span = f" {_fmt_span(-hours, a.clock_unit)}" if hours < 0 else ""
+        return {"state": "overdue", "text": f"已超时{span}", **running}
     state = "warn" if now >= a.warn_at else "ok"
     return {"state": state, "text": f"剩余 {_fmt_span(hours, a.clock_unit)}", **running}
 

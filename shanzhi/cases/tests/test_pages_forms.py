@@ -433,3 +433,28 @@ def test_queue_pages_keep_their_filters(loop, as_):
     )
     second = c.get("/cases/queue/", {"q": "占道", "page": "2"}).content.decode()
     assert second.count('name="numbers"') == 1
+
+
+def test_a_share_past_its_deadline_is_overdue_out_of_office_hours():
+    """A working-hours share whose deadline passed at 17:30 is overdue at 21:00 the same day, though
+    no working time has passed since (the inbox once said 剩余 in the evening); the next morning
+    the overdue span counts the office time since."""
+    from zoneinfo import ZoneInfo
+
+    from shanzhi.cases.models import Assignment
+    from shanzhi.cases.views import assignment_clock
+
+    sh = ZoneInfo("Asia/Shanghai")
+    deadline = dt.datetime(2026, 11, 25, 17, 30, tzinfo=sh)  # a Wednesday, the end of office hours
+    a = Assignment(
+        status=AssignmentStatus.PENDING,
+        clock_unit="working_hours",
+        deadline=deadline,
+        warn_at=deadline - dt.timedelta(hours=2),
+    )
+    evening = assignment_clock(a, now=dt.datetime(2026, 11, 25, 21, 0, tzinfo=sh))
+    assert evening["state"] == "overdue" and evening["text"] == "已超时"
+    morning = assignment_clock(a, now=dt.datetime(2026, 11, 26, 10, 0, tzinfo=sh))
+    assert morning["state"] == "overdue" and morning["text"].startswith("已超时 ")
+    before = assignment_clock(a, now=dt.datetime(2026, 11, 25, 16, 0, tzinfo=sh))
+    assert before["state"] == "warn" and before["text"].startswith("剩余 ")
