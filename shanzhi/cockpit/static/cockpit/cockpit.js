@@ -59,6 +59,18 @@
     charts.push(chart);
     return chart;
   }
+  // Above the plot, two bands: the legend, one scrolling row from the top (about 25 px), then the
+  // axis names ("件", "%"), which ECharts draws nameGap above the axis end, i.e. 12 px of text
+  // ending at grid.top - AXIS_NAME_GAP. With the legend and the names in the same row the names
+  // sat on the first legend entry, worst at 360 px where the legend spans the whole width.
+  var LEGEND = { type: "scroll", top: 0, left: 8, right: 8 };
+  var AXIS_NAME_GAP = 8;
+  var PLOT_TOP = 54;
+  function valueAxis(name, extra) {
+    var axis = { type: "value", name: name, nameGap: AXIS_NAME_GAP };
+    Object.keys(extra || {}).forEach(function (k) { axis[k] = extra[k]; });
+    return axis;
+  }
   function empty(el, message) {
     el.innerHTML = '<p class="empty">' + esc(message || "所选范围内没有数据。") + "</p>";
     el.style.height = "auto";
@@ -69,10 +81,10 @@
     chartFor(el).setOption({
       color: PALETTE,
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, confine: true },
-      legend: { type: "scroll", top: 0 },
-      grid: { left: 40, right: 12, top: 36, bottom: 48 },
+      legend: LEGEND,
+      grid: { left: 40, right: 12, top: PLOT_TOP, bottom: 48 },
       xAxis: { type: "category", data: axis },
-      yAxis: { type: "value", name: "件" },
+      yAxis: valueAxis("件"),
       dataZoom: axis.length > 45 ? [{ type: "slider", height: 16, bottom: 4 }] : [],
       series: series.map(function (s) {
         return { name: s.group || s.name || s.code, type: "bar", stack: "all", data: s.values || [], emphasis: { focus: "series" } };
@@ -116,10 +128,10 @@
       chartFor(el).setOption({
         color: ["#1d4f91", "#e69f00"],
         tooltip: { trigger: "axis", confine: true },
-        legend: { top: 0 },
-        grid: { left: 40, right: 12, top: 36, bottom: 30 },
+        legend: LEGEND,
+        grid: { left: 40, right: 12, top: PLOT_TOP, bottom: 30 },
         xAxis: { type: "category", data: months.map(function (m) { return typeof m === "number" ? m + "月" : m; }) },
-        yAxis: { type: "value", name: "件" },
+        yAxis: valueAxis("件"),
         series: [
           { name: year ? year + "年" : "今年", type: "line", smooth: true, data: data.this_year || [] },
           { name: year ? (year - 1) + "年" : "去年", type: "line", smooth: true, lineStyle: { type: "dashed" }, data: data.last_year || [] }
@@ -136,10 +148,10 @@
       chartFor(el).setOption({
         color: PALETTE,
         tooltip: { trigger: "axis", confine: true },
-        legend: { type: "scroll", top: 0 },
-        grid: { left: 44, right: 44, top: 36, bottom: 30 },
+        legend: LEGEND,
+        grid: { left: 44, right: 44, top: PLOT_TOP, bottom: 30 },
         xAxis: { type: "category", data: months },
-        yAxis: [{ type: "value", name: "件" }, { type: "value", name: "%", max: 100, splitLine: { show: false } }],
+        yAxis: [valueAxis("件"), valueAxis("%", { max: 100, splitLine: { show: false } })],
         series: [{ name: "月度总量", type: "bar", data: data.totals || [], itemStyle: { color: "#c9d6ea" } }].concat(series)
       });
     }
