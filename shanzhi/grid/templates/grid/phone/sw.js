@@ -1,10 +1,12 @@
 {% load static %}/* 网格通 service worker {{ version }}: keeps the phone pages' shell so they open without a
    connection. Pages: network first (a slow network falls back to the copy after 4 s); static files:
-   cache first. Writes (POST) are never touched here: the page keeps them in IndexedDB. */
+   cache first, the site menu's nav.css/nav.js among them so it stays folded offline too. Writes (POST)
+   are never touched here: the page keeps them in IndexedDB. */
 "use strict";
 var CACHE = "gridphone-{{ version }}";
 var SCOPE = "{{ scope|escapejs }}";
-var SHELL = [{% for url in shell %}"{{ url|escapejs }}", {% endfor %}"{% static 'grid/phone.js' %}", "{% static 'grid/phone.css' %}", "{% static 'web/app.css' %}", "{% static 'vendor/htmx.min.js' %}"];
+var SHELL = [{% for url in shell %}"{{ url|escapejs }}", {% endfor %}"{% static 'grid/phone.js' %}", "{% static 'grid/phone.css' %}", "{% static 'web/app.css' %}",
+  "{% static 'web/nav.css' %}", "{% static 'web/nav.js' %}", "{% static 'web/elder.js' %}", "{% static 'vendor/htmx.min.js' %}"];
 
 self.addEventListener("install", function (event) {
   event.waitUntil(caches.open(CACHE).then(function (cache) {
