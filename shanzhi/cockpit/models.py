@@ -127,9 +127,9 @@ class PlaceDay(PlaceMeasures):
         ]
         # A grid filter without its village has no leading key column: the grid's rows by day.
         # The county's days (repeat complaints, the hotspot map under a category filter) are
-        # read index-only on PostgreSQL (INCLUDE; SQLite builds the plain index).
+        # read from the index alone; key columns, not INCLUDE, so SQLite's index covers them too.
         indexes = [
-            models.Index(fields=["day"], name="cockpit_placeday_cover", include=[*PLACE_COVER, "n30"]),
+            models.Index(fields=["day", *PLACE_COVER, "n30"], name="cockpit_placeday_cover"),
             models.Index(fields=["grid_id", "day"], name="cockpit_placeday_grid"),
         ]
 
@@ -151,7 +151,7 @@ class PlaceMonth(PlaceMeasures):
             )
         ]
         indexes = [
-            models.Index(fields=["month"], name="cockpit_placemonth_cover", include=[*PLACE_COVER, *MAX30]),
+            models.Index(fields=["month", *PLACE_COVER, *MAX30], name="cockpit_placemonth_cover"),
             models.Index(fields=["grid_id", "month"], name="cockpit_placemonth_grid"),
         ]
 
@@ -175,9 +175,7 @@ class PlaceChannelDay(PlaceMeasures):
             )
         ]
         indexes = [
-            models.Index(
-                fields=["channel", "day"], name="cockpit_placechanday_cover", include=[*PLACE_COVER, "n30"]
-            ),
+            models.Index(fields=["channel", "day", *PLACE_COVER, "n30"], name="cockpit_placechanday_cover"),
             models.Index(fields=["grid_id", "day"], name="cockpit_placechannelday_grid"),
         ]
 
@@ -200,9 +198,7 @@ class PlaceChannelMonth(PlaceMeasures):
         ]
         indexes = [
             models.Index(
-                fields=["channel", "month"],
-                name="cockpit_placechanmonth_cover",
-                include=[*PLACE_COVER, *MAX30],
+                fields=["channel", "month", *PLACE_COVER, *MAX30], name="cockpit_placechanmonth_cover"
             ),
             models.Index(fields=["grid_id", "month"], name="cockpit_placechannelmonth_grid"),
         ]
