@@ -25,6 +25,13 @@ def _filter(request: HttpRequest) -> CockpitFilter:
     return filter_parse(user=request.user, params=params, today=timezone.localdate())
 
 
+def _limit(raw: str) -> int:
+    """How many repeat-complaint rows to return (the page asks for the top few hundred)."""
+    if not raw.isdigit() or not 1 <= int(raw) <= panels.REPEAT_LIST_MAX:
+        raise _bad(f"limit 应为 1 到 {panels.REPEAT_LIST_MAX} 之间的整数", "limit")
+    return int(raw)
+
+
 @router.get("/kpis", summary="指标卡")
 def kpis(request: HttpRequest) -> dict[str, Any]:
     f = _filter(request)
@@ -42,4 +49,6 @@ def panel(request: HttpRequest, panel: str) -> dict[str, Any]:
         if metric not in ("intake", "overdue"):
             raise _bad("热力图指标应为 intake 或 overdue", "metric")
         extra["metric"] = metric
+    if panel == "repeat_complaints" and "limit" in request.GET:
+        extra["limit"] = _limit(request.GET["limit"])
     return panels.panel_call(panel, user=request.user, f=f, now=timezone.now(), **extra)

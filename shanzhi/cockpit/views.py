@@ -13,6 +13,7 @@ from functools import partial
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import FileResponse, HttpRequest, HttpResponse, QueryDict
@@ -258,6 +259,8 @@ def home(request: HttpRequest) -> HttpResponse:
     query = _query_string(f)
     api_root = reverse("api:api-root")
     panel_urls = {name: f"{api_root}cockpit/{name}?{query}" for name in panels.PANELS}
+    # The worst repeats on the page; the Excel export lists them all.
+    panel_urls["repeat_complaints"] += f"&limit={settings.COCKPIT_REPEAT_PAGE_ROWS}"
     context.update(
         {
             "tiles": tile_values(request=request, f=f, now=now),

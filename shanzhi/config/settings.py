@@ -107,6 +107,8 @@ for _db in DATABASES.values():
         _db.setdefault("OPTIONS", {})["options"] = "-c jit=off"
 # Cockpit panels read from "read" when it exists (shanzhi/cockpit/replica.py); no-op otherwise.
 DATABASE_ROUTERS = ["shanzhi.cockpit.replica.CockpitReadRouter"]
+# Repeat complaints the cockpit page lists, worst first (the Excel export has all of them).
+COCKPIT_REPEAT_PAGE_ROWS = env_int("COCKPIT_REPEAT_PAGE_ROWS", 200)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 PASSWORD_HASHERS = [

@@ -63,3 +63,19 @@ def test_without_a_replica_cockpit_reads_use_the_primary(db):
     with on_replica():
         assert read_db() == "default"
         assert router.db_for_read(CaseDay) == "default"
+
+
+def test_repeat_complaints_limit(client, loop):
+    from shanzhi.cockpit.tests.test_panels import add_grids
+
+    bulk_history(loop, n=40)
+    add_grids(loop)
+    client.force_login(loop.dispatcher)
+    start = (timezone.localdate() - dt.timedelta(days=59)).isoformat()
+    full = client.get("/api/v1/cockpit/repeat_complaints", {"start": start}).json()
+    assert full["total"] == len(full["rows"]) >= 2
+    top = client.get("/api/v1/cockpit/repeat_complaints", {"start": start, "limit": "1"}).json()
+    assert top["total"] == full["total"] and top["rows"] == full["rows"][:1]
+    for bad in ("0", "-1", "x", "1.5", "5001", ""):
+        r = client.get("/api/v1/cockpit/repeat_complaints", {"start": start, "limit": bad})
+        assert r.status_code == 422 and r.json()["details"]["field"] == "limit", bad

@@ -641,3 +641,18 @@ def test_handler_repeats_follow_assignment_moves(loop):
     same()
     Assignment.objects.filter(pk=made[-1].pk).delete()
     same()
+
+
+def test_repeat_complaints_top_rows_and_total(loop):
+    """With a limit the panel lists the worst repeats first — the same rows, in the same order, as
+    the head of the full list — and says how many there are in all."""
+    bulk_history(loop, n=40)
+    add_grids(loop)
+    today = timezone.localdate()
+    f = CockpitFilter(start=today - dt.timedelta(days=59), end=today)
+    full = panels.repeat_complaints(user=loop.dispatcher, f=f)
+    assert full["total"] == len(full["rows"]) >= 2
+    top = panels.repeat_complaints(user=loop.dispatcher, f=f, limit=1)
+    assert top["total"] == full["total"] and top["rows"] == full["rows"][:1]
+    counts = [r["max_in_30_days"] for r in full["rows"]]
+    assert counts == sorted(counts, reverse=True)

@@ -120,6 +120,14 @@
       el.style.display = "none";
       if (tableEl) { tableEl.style.maxHeight = "360px"; }
       table(tableEl, rows);
+      if (tableEl && data.total > rows.length) {
+        // The page lists the worst few hundred; the Excel export (the panel's 导出 link) has them all.
+        var note = document.createElement("p");
+        note.className = "muted repeat-note";
+        note.textContent = "共 " + data.total.toLocaleString("zh-CN") + " 处重复诉求,按30天内最多件数列出前 " +
+          rows.length + " 处;完整列表请导出 Excel。";
+        tableEl.parentNode.insertBefore(note, tableEl);
+      }
     },
     seasonal: function (el, data) {
       var months = data.months || [];

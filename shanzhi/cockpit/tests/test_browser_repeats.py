@@ -1,0 +1,45 @@
+"""The repeat-complaints panel in chromium: the page lists the worst repeats and says how many there
+are in all, pointing to the Excel export for the rest."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from shanzhi.cockpit.tests.test_pages import build, local, make_case
+from shanzhi.conftest import PASSWORD
+from shanzhi.web.tests.browser import chromium
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_the_page_lists_the_worst_repeats_and_the_total(live_server, county, settings):
+    data = build(county)
+    today = timezone.localdate()
+    # Two repeating place × category keys: four 0101 cases in grid A, three 0201 in village A2.
+    for i in range(4):
+        make_case(village=county.village_a1, grid=data.grid_a, category="0101",
+                  received=local(today - dt.timedelta(days=6 + i)))  # fmt: skip
+    for i in range(3):
+        make_case(village=county.village_a2, grid=None, category="0201",
+                  received=local(today - dt.timedelta(days=8 + i)))  # fmt: skip
+    settings.COCKPIT_REPEAT_PAGE_ROWS = 1
+    with chromium() as browser:
+        page = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900}).new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(f"{live_server.url}/login/")
+        page.get_by_label("用户名").fill(data.leader.username)
+        page.get_by_label("密码").fill(PASSWORD)
+        page.get_by_role("button", name="登录").click()
+        page.wait_for_url(f"{live_server.url}/")
+        page.goto(f"{live_server.url}/cockpit/")
+        page.locator("#table-repeat_complaints table").wait_for(timeout=15_000)
+        rows = page.locator("#table-repeat_complaints tbody tr")
+        assert rows.count() == 1
+        assert data.grid_a.name in rows.first.inner_text()  # the worst: grid A × 0101
+        note = page.locator(".repeat-note").inner_text()
+        assert note.startswith("共 2 处重复诉求") and "前 1 处" in note and "导出 Excel" in note
+        assert not errors, errors
