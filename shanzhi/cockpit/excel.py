@@ -233,8 +233,12 @@ def _flat(row: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+# Codes in the panels' rows shown as words (the API keeps the codes).
+WORDS: dict[str, dict[str, str]] = {"place_kind": {"grid": "网格", "village": "村(社区)"}}
+
+
 def rows_sheet(title: str, rows: Sequence[Mapping[str, Any]]) -> Sheet:
-    flat = [_flat(r) for r in rows]
+    flat = [{k: WORDS[k].get(v, v) if k in WORDS else v for k, v in _flat(r).items()} for r in rows]
     keys: list[str] = []
     for r in flat:
         for k in r:

@@ -279,6 +279,7 @@ def home(request: HttpRequest) -> HttpResponse:
                 "grids": _grids_url(f),
                 "titles": PANEL_TITLES,
                 "labels": excel.LABELS,
+                "words": excel.WORDS,
             },
         }
     )

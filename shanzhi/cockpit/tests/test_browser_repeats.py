@@ -40,6 +40,7 @@ def test_the_page_lists_the_worst_repeats_and_the_total(live_server, county, set
         rows = page.locator("#table-repeat_complaints tbody tr")
         assert rows.count() == 1
         assert data.grid_a.name in rows.first.inner_text()  # the worst: grid A × 0101
+        assert rows.first.locator("td").first.inner_text() == "网格"  # the kind in words, not "grid"
         note = page.locator(".repeat-note").inner_text()
         assert note.startswith("共 2 处重复诉求") and "前 1 处" in note and "导出 Excel" in note
         assert not errors, errors

@@ -65,6 +65,7 @@ def check_rows(ws: Any, rows: list[dict[str, Any]]) -> None:
         flat = excel._flat(panel_row)
         for key, value in flat.items():
             column = headers.index(excel.label(key))
+            value = excel.WORDS.get(key, {}).get(value, value)  # codes shown as words
             expected = pytest.approx(value) if isinstance(value, float) else value
             assert sheet_row[column] == expected, (key, value, sheet_row[column])
             if excel.kind_of(key) == "rate" and isinstance(value, (int, float)):
@@ -187,3 +188,28 @@ def test_panel_sheets_from_known_dicts(tmp_path):
     assert values == [["a", "甲", 10, 0.75]] and cells[0][3].number_format == "0.0%"
     headers, values, _ = table(wb.worksheets[2])
     assert values == [["合计", 10]]
+
+
+def test_repeat_export_names_the_kind_of_place(client, loop):
+    """Repeat complaints in Excel: every row, with 网格 / 村(社区) instead of the API's codes."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from shanzhi.cockpit.filters import CockpitFilter
+    from shanzhi.cockpit.tests.test_panels import add_grids, bulk_history
+
+    bulk_history(loop, n=40)
+    add_grids(loop)
+    start = timezone.localdate() - dt.timedelta(days=59)
+    client.force_login(loop.dispatcher)
+    wb = workbook(
+        client.get(reverse("cockpit:export", args=["repeat_complaints"]), {"start": start.isoformat()})
+    )
+    headers, values, _ = table(wb.worksheets[0])
+    kinds = [v[headers.index("地点类型")] for v in values]
+    panel = panels.repeat_complaints(
+        user=loop.dispatcher, f=CockpitFilter(start=start, end=timezone.localdate())
+    )
+    assert len(values) == panel["total"] == len(panel["rows"])
+    assert set(kinds) == {"网格", "村(社区)"}  # the planted repeats: one in a grid, one in a village

@@ -7,6 +7,7 @@
   if (!configEl) { return; }
   var cfg = JSON.parse(configEl.textContent);
   var labels = cfg.labels || {};
+  var words = cfg.words || {};  // codes shown as words, e.g. place_kind grid → 网格
   var charts = [];
   var PALETTE = ["#1d4f91", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#0072b2",
     "#999999", "#882255", "#44aa99", "#117733", "#332288", "#ddcc77"];
@@ -19,6 +20,7 @@
   function isRate(key) { return key === "share" || /_rate$|_share$/.test(key); }
   function fmt(key, v) {
     if (v === null || v === undefined) { return "—"; }
+    if (words[key] && typeof v === "string" && words[key][v]) { return esc(words[key][v]); }
     if (typeof v === "number") {
       if (isRate(key)) { return (v * 100).toFixed(1) + "%"; }
       if (/_hours$/.test(key)) { return v.toFixed(1); }
