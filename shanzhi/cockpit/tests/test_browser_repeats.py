@@ -44,3 +44,29 @@ def test_the_page_lists_the_worst_repeats_and_the_total(live_server, county, set
         note = page.locator(".repeat-note").inner_text()
         assert note.startswith("共 2 处重复诉求") and "前 1 处" in note and "导出 Excel" in note
         assert not errors, errors
+
+
+def test_ranking_tables_scroll_sideways_instead_of_breaking_numbers(live_server, county):
+    """On a phone the handler and township rankings (a dozen columns) keep each value on one line
+    and scroll inside their panel; the page itself does not scroll sideways."""
+    data = build(county)
+    with chromium() as browser:
+        page = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}).new_page()
+        page.goto(f"{live_server.url}/login/")
+        page.get_by_label("用户名").fill(data.leader.username)
+        page.get_by_label("密码").fill(PASSWORD)
+        page.get_by_role("button", name="登录").click()
+        page.wait_for_url(f"{live_server.url}/")
+        page.goto(f"{live_server.url}/cockpit/")
+        for name in ("handler_ranking", "township_ranking"):
+            region = page.locator(f"#table-{name}")
+            region.locator("table").wait_for(timeout=15_000)
+            lines = region.evaluate(
+                """el => [...el.querySelectorAll('td, th')].map(c => {
+                    const lh = parseFloat(getComputedStyle(c).lineHeight) || 20;
+                    return Math.round(c.getBoundingClientRect().height / lh);
+                })"""
+            )
+            assert max(lines) <= 2, (name, lines)  # one line of text (plus padding), never a column of digits
+            assert region.evaluate("el => el.scrollWidth > el.clientWidth"), name
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
