@@ -354,14 +354,17 @@ def repeat_complaints(*, user: Any, f: CockpitFilter, limit: int | None = None) 
 
 @replica_reads
 def seasonal(*, user: Any, f: CockpitFilter) -> dict[str, Any]:
-    """Monthly intake of the range's last year against the same months a year earlier."""
+    """Monthly intake of the range's last year against the same months a year earlier. Months after
+    the range's end have no figure yet (None, a gap in the line, not a fall to zero)."""
     s = scope_of(user=user, f=f)
     year = f.end.year
     rows = case_sums(s, dt.date(year - 1, 1, 1), dt.date(year, 12, 31), ("month",), INTAKE)
     by_month = {k[0]: m["intake"] for k, m in rows.items()}
-    this = [by_month.get(dt.date(year, m, 1), 0) for m in range(1, 13)]
+    this: list[int | None] = [
+        by_month.get(dt.date(year, m, 1), 0) if m <= f.end.month else None for m in range(1, 13)
+    ]
     last = [by_month.get(dt.date(year - 1, m, 1), 0) for m in range(1, 13)]
-    change = [rate(a - b, b) for a, b in zip(this, last, strict=True)]
+    change = [None if a is None else rate(a - b, b) for a, b in zip(this, last, strict=True)]
     return {
         "year": year,
         "months": list(range(1, 13)),
