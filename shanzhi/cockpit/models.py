@@ -112,11 +112,26 @@ class PlaceMeasures(CaseSums):
         abstract = True
 
 
-class PlaceDay(PlaceMeasures):
-    day = models.DateField()
-    # Σ intake of the same key over the 30 days ending on `day` (repeat complaints), kept by the
-    # triggers under the key's RepeatKey row lock.
+class DayRepeats(models.Model):
+    # Σ intake of the same key over the 30 days ending on `day` (repeat complaints), recounted by
+    # the triggers under the township's RepeatKey row lock.
     n30 = models.IntegerField(default=0, db_default=0)
+
+    class Meta:
+        abstract = True
+
+
+class MonthRepeats(models.Model):
+    # max n30 over the month's days with intake, and the first day it is reached
+    max30 = models.IntegerField(default=0, db_default=0)
+    max30_day = models.DateField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class PlaceDay(PlaceMeasures, DayRepeats):
+    day = models.DateField()
 
     class Meta:
         constraints = [
@@ -137,11 +152,8 @@ class PlaceDay(PlaceMeasures):
         return f"{self.day}"
 
 
-class PlaceMonth(PlaceMeasures):
+class PlaceMonth(PlaceMeasures, MonthRepeats):
     month = models.DateField()
-    # max n30 over the month's days with intake, and the first day it is reached
-    max30 = models.IntegerField(default=0, db_default=0)
-    max30_day = models.DateField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -159,13 +171,12 @@ class PlaceMonth(PlaceMeasures):
         return f"{self.month}"
 
 
-class PlaceChannelDay(PlaceMeasures):
+class PlaceChannelDay(PlaceMeasures, DayRepeats):
     """The place tables with the channel: the hotspot map, repeat complaints and the case figures
     under a channel filter below the county's rollups. n30 counts per place × category × channel."""
 
     channel = models.CharField(max_length=16, default="", db_default="")
     day = models.DateField()
-    n30 = models.IntegerField(default=0, db_default=0)
 
     class Meta:
         constraints = [
@@ -183,11 +194,9 @@ class PlaceChannelDay(PlaceMeasures):
         return f"{self.day}"
 
 
-class PlaceChannelMonth(PlaceMeasures):
+class PlaceChannelMonth(PlaceMeasures, MonthRepeats):
     channel = models.CharField(max_length=16, default="", db_default="")
     month = models.DateField()
-    max30 = models.IntegerField(default=0, db_default=0)
-    max30_day = models.DateField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -404,14 +413,13 @@ class HandlerCaseMonth(HandlerCaseMeasures):
         return f"{self.month}"
 
 
-class HandlerCasePlaceDay(PlaceMeasures):
+class HandlerCasePlaceDay(PlaceMeasures, DayRepeats):
     """Each handler's cases (see CaseHandler) by place and category: the hotspot map, repeat
     complaints and the case figures under a handler filter below the handler case tables. n30
     counts per handler × place × category."""
 
     handler_id = models.BigIntegerField()
     day = models.DateField()
-    n30 = models.IntegerField(default=0, db_default=0)
 
     class Meta:
         constraints = [
@@ -426,11 +434,9 @@ class HandlerCasePlaceDay(PlaceMeasures):
         return f"{self.day}"
 
 
-class HandlerCasePlaceMonth(PlaceMeasures):
+class HandlerCasePlaceMonth(PlaceMeasures, MonthRepeats):
     handler_id = models.BigIntegerField()
     month = models.DateField()
-    max30 = models.IntegerField(default=0, db_default=0)
-    max30_day = models.DateField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -315,23 +315,21 @@ def repeat_complaints(*, user: Any, f: CockpitFilter, limit: int | None = None) 
     s = scope_of(user=user, f=f)
     found = repeat_raw(s, f) if s.channel and s.handler_id is not None else repeat_rollup(s, f)
     found = [r for r in found if r[3] and (r[2] or r[1])]
-    grid_codes = dict(Grid.objects.filter(pk__in={r[2] for r in found if r[2]}).values_list("pk", "code"))
-    village_codes = dict(
-        Region.objects.filter(pk__in={r[1] for r in found if not r[2]}).values_list("pk", "code")
-    )
+    # Every place of the county fits in memory (≤ a few hundred grids and villages): one read each,
+    # for the sort (by code) and the rows shown.
+    grids = {g.pk: g for g in Grid.objects.filter(pk__in={r[2] for r in found if r[2]}).only("code", "name")}
+    villages = {
+        v.pk: v for v in Region.objects.filter(pk__in={r[1] for r in found if not r[2]}).only("code", "name")
+    }
     cats = _categories()
 
-    def place_code(r: tuple) -> str:
-        return grid_codes.get(r[2], "") if r[2] else village_codes.get(r[1], "")
-
     def sort_key(r: tuple) -> tuple:
+        place = grids.get(r[2]) if r[2] else villages.get(r[1])
         cat = cats.get(r[3])
-        return (-r[4], place_code(r), cat.code if cat else "", r[5])
+        return (-r[4], getattr(place, "code", ""), cat.code if cat else "", r[5])
 
     found.sort(key=sort_key)
     shown = found if limit is None else found[:limit]
-    grids = {g.pk: g for g in Grid.objects.filter(pk__in={r[2] for r in shown if r[2]})}
-    villages = {v.pk: v for v in Region.objects.filter(pk__in={r[1] for r in shown if not r[2]})}
     out: list[dict[str, Any]] = []
     for _township_id, region_id, grid_id, category_id, best, best_end, in_range in shown:
         kind = "grid" if grid_id else "village"

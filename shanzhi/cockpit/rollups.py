@@ -229,6 +229,7 @@ def upsert(
     )
 
 
+CASE_MEASURE_NAMES = ("intake", "closed", "closed_secs", "rated", "satisfied")
 HANDLER_MEASURE_NAMES = (
     "dispatched",
     "responded",
@@ -242,24 +243,6 @@ HANDLER_MEASURE_NAMES = (
     "on_time",
     "suspended",
 )
-GRAINS = {
-    "cockpit_caseday": "caseday",
-    "cockpit_casemonth": "casemonth",
-    "cockpit_gridday": "gridday",
-    "cockpit_gridmonth": "gridmonth",
-    "cockpit_placeday": "placeday",
-    "cockpit_placemonth": "placemonth",
-    "cockpit_handlerday": "handlerday",
-    "cockpit_handlermonth": "handlermonth",
-    "cockpit_handlerplaceday": "handlerplaceday",
-    "cockpit_handlerplacemonth": "handlerplacemonth",
-    "cockpit_handlercaseday": "handlercaseday",
-    "cockpit_handlercasemonth": "handlercasemonth",
-    "cockpit_placechannelday": "placechannelday",
-    "cockpit_placechannelmonth": "placechannelmonth",
-    "cockpit_handlercaseplaceday": "handlercaseplaceday",
-    "cockpit_handlercaseplacemonth": "handlercaseplacemonth",
-}
 
 
 def case_statements(d: Dialect, r: str, sign: int) -> list[str]:
@@ -398,7 +381,7 @@ def case_change_statements(d: Dialect, op: str) -> list[str]:
 def assignment_statements(d: Dialect, a: str, case_id: str, sign: int, *, members: bool = True) -> list[str]:
     """One assignment row (NEW/OLD) with its case read from cases_case; with `members`, its part
     in the case × handler counts too (an update that keeps case, handler, role and cancelled-ness
-    leaves those alone, see MEMBER_COLS)."""
+    leaves those alone, see `member_changed`)."""
     source = f"FROM cases_case c WHERE c.id = {case_id}"
     return (
         [case_lock(case_id)]
@@ -814,23 +797,27 @@ def rebuild_statements(vendor: str, *, day_tables: tuple[str, ...] = tuple(MONTH
 
 
 MEASURES = {
-    "cockpit_caseday": ("intake", "closed", "closed_secs", "rated", "satisfied"),
-    "cockpit_casemonth": ("intake", "closed", "closed_secs", "rated", "satisfied"),
+    "cockpit_caseday": CASE_MEASURE_NAMES,
+    "cockpit_casemonth": CASE_MEASURE_NAMES,
     "cockpit_gridday": ("intake",),
     "cockpit_gridmonth": ("intake",),
-    "cockpit_placeday": ("intake", "closed", "closed_secs", "rated", "satisfied"),
-    "cockpit_placemonth": ("intake", "closed", "closed_secs", "rated", "satisfied"),
+    "cockpit_placeday": CASE_MEASURE_NAMES,
+    "cockpit_placemonth": CASE_MEASURE_NAMES,
     "cockpit_handlerday": HANDLER_MEASURE_NAMES,
     "cockpit_handlermonth": HANDLER_MEASURE_NAMES,
     "cockpit_handlerplaceday": HANDLER_MEASURE_NAMES,
     "cockpit_handlerplacemonth": HANDLER_MEASURE_NAMES,
-    "cockpit_handlercaseday": ("intake", "closed", "closed_secs", "rated", "satisfied"),
-    "cockpit_handlercasemonth": ("intake", "closed", "closed_secs", "rated", "satisfied"),
-    "cockpit_placechannelday": ("intake", "closed", "closed_secs", "rated", "satisfied"),
-    "cockpit_placechannelmonth": ("intake", "closed", "closed_secs", "rated", "satisfied"),
-    "cockpit_handlercaseplaceday": ("intake", "closed", "closed_secs", "rated", "satisfied"),
-    "cockpit_handlercaseplacemonth": ("intake", "closed", "closed_secs", "rated", "satisfied"),
+    "cockpit_handlercaseday": CASE_MEASURE_NAMES,
+    "cockpit_handlercasemonth": CASE_MEASURE_NAMES,
+    "cockpit_placechannelday": CASE_MEASURE_NAMES,
+    "cockpit_placechannelmonth": CASE_MEASURE_NAMES,
+    "cockpit_handlercaseplaceday": CASE_MEASURE_NAMES,
+    "cockpit_handlercaseplacemonth": CASE_MEASURE_NAMES,
 }
+
+
+# Each rollup table's grain: its name without the app prefix (what the contribution functions read).
+GRAINS = {t: t.removeprefix("cockpit_") for t in MEASURES}
 
 
 def prune_statements() -> list[str]:

@@ -36,13 +36,13 @@ from shanzhi.cockpit.models import (
     PlaceDay,
     PlaceMonth,
 )
-from shanzhi.cockpit.rollups import CLOSED, NOT_RECEIVED, SATISFIED, Dialect
+from shanzhi.cockpit.rollups import CASE_MEASURE_NAMES, CLOSED, NOT_RECEIVED, SATISFIED, Dialect
 from shanzhi.core.errors import NotFound
 from shanzhi.core.models import Handler, Region, RegionLevel
 from shanzhi.core.selectors import jurisdiction_root
 
 SH = ZoneInfo("Asia/Shanghai")
-CASE_MEASURES = ("intake", "closed", "closed_secs", "rated", "satisfied")
+CASE_MEASURES = CASE_MEASURE_NAMES
 START_MEASURES = (
     "dispatched",
     "responded",

@@ -9,8 +9,7 @@ import pytest
 from openpyxl import load_workbook
 
 from shanzhi.cockpit.tests.test_pages import build
-from shanzhi.conftest import PASSWORD
-from shanzhi.web.tests.browser import chromium
+from shanzhi.web.tests.browser import chromium, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -25,11 +24,7 @@ def test_leader_opens_the_cockpit_filters_and_exports(live_server, county):
         page = context.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.goto(f"{url}/login/")
-        page.get_by_label("用户名").fill(data.leader.username)
-        page.get_by_label("密码").fill(PASSWORD)
-        page.get_by_role("button", name="登录").click()
-        page.wait_for_url(f"{url}/")
+        sign_in(page, url, data.leader.username)
 
         page.get_by_role("navigation", name="主导航").get_by_role("link", name="驾驶舱").click()
         page.wait_for_url("**/cockpit/", wait_until="load")

@@ -9,8 +9,7 @@ import pytest
 from django.utils import timezone
 
 from shanzhi.cockpit.tests.test_pages import build, local, make_case
-from shanzhi.conftest import PASSWORD
-from shanzhi.web.tests.browser import chromium
+from shanzhi.web.tests.browser import chromium, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -30,11 +29,7 @@ def test_the_page_lists_the_worst_repeats_and_the_total(live_server, county, set
         page = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900}).new_page()
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.goto(f"{live_server.url}/login/")
-        page.get_by_label("用户名").fill(data.leader.username)
-        page.get_by_label("密码").fill(PASSWORD)
-        page.get_by_role("button", name="登录").click()
-        page.wait_for_url(f"{live_server.url}/")
+        sign_in(page, live_server.url, data.leader.username)
         page.goto(f"{live_server.url}/cockpit/")
         page.locator("#table-repeat_complaints table").wait_for(timeout=15_000)
         rows = page.locator("#table-repeat_complaints tbody tr")
@@ -52,11 +47,7 @@ def test_ranking_tables_scroll_sideways_instead_of_breaking_numbers(live_server,
     data = build(county)
     with chromium() as browser:
         page = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}).new_page()
-        page.goto(f"{live_server.url}/login/")
-        page.get_by_label("用户名").fill(data.leader.username)
-        page.get_by_label("密码").fill(PASSWORD)
-        page.get_by_role("button", name="登录").click()
-        page.wait_for_url(f"{live_server.url}/")
+        sign_in(page, live_server.url, data.leader.username)
         page.goto(f"{live_server.url}/cockpit/")
         for name in ("handler_ranking", "township_ranking"):
             region = page.locator(f"#table-{name}")

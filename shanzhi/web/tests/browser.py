@@ -31,6 +31,17 @@ def chromium() -> Iterator[Browser]:
             browser.close()
 
 
+def sign_in(page: Any, base_url: str, username: str) -> None:
+    """Sign in through the login form (test users share shanzhi.conftest.PASSWORD) and land home."""
+    from shanzhi.conftest import PASSWORD
+
+    page.goto(f"{base_url}/login/")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(f"{base_url}/")
+
+
 # One Tab stop: null once the focus has left the page or come back to where it started.
 TAB_STEP = """() => {
   const e = document.activeElement;
